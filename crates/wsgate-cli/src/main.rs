@@ -1,0 +1,2 @@
+//! The `wsgate` command (in progress).
+fn main() {}

@@ -1,0 +1,127 @@
+//! Client side of the opening handshake: build the request, validate the response.
+
+use crate::pmd::{DeflateConfig, PerMessageDeflate};
+
+/// Client handshake settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// `Origin` header to send. Default is `None`.
+    pub origin: Option<String>,
+    /// Subprotocols to offer, in order. Default is empty.
+    pub subprotocols: Vec<String>,
+    /// Extra request headers. Default is empty.
+    pub headers: Vec<(String, String)>,
+    /// permessage-deflate offer, `None` to not offer it. Default is `None`.
+    pub deflate: Option<DeflateConfig>,
+    /// Largest response head accepted. Default is 16 KiB.
+    pub max_header_size: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            origin: None,
+            subprotocols: Vec::new(),
+            headers: Vec::new(),
+            deflate: None,
+            max_header_size: 16 << 10,
+        }
+    }
+}
+
+/// One client handshake in flight: remembers the key and what was offered.
+#[derive(Clone, Debug)]
+pub struct ClientHandshake {
+    _todo: (),
+}
+
+impl ClientHandshake {
+    /// Prepares a handshake to `host` (the `Host` header value, with port if not default)
+    /// for request target `target` (path and query), with the given key
+    /// (see [`super::generate_key`]).
+    pub fn new(config: &ClientConfig, host: &str, target: &str, key: String) -> Self {
+        let _ = (config, host, target, key);
+        todo!()
+    }
+
+    /// Appends the request head to `out`.
+    pub fn write_request(&self, out: &mut Vec<u8>) {
+        let _ = out;
+        todo!()
+    }
+
+    /// Parses and validates the response head at the start of `buf`. `Ok(None)` means the
+    /// head is not complete; `Ok(Some((resp, n)))` gives the response and the head length
+    /// (bytes after it are WebSocket data and must be kept).
+    ///
+    /// # Errors
+    /// A [`HandshakeError`] naming what was wrong; it keeps the status and headers.
+    pub fn parse_response(&self, buf: &[u8]) -> Result<Option<(Response, usize)>, HandshakeError> {
+        let _ = buf;
+        todo!()
+    }
+}
+
+/// A validated 101 response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// All response headers, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The subprotocol the server selected (one we offered).
+    pub protocol: Option<String>,
+    /// The negotiated permessage-deflate parameters.
+    pub deflate: Option<PerMessageDeflate>,
+}
+
+/// Why a client handshake failed. Each variant keeps the response status and headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The response head was malformed or over the size limit.
+    MalformedResponse(String),
+    /// The status was not 101; `headers` and the start of the body are kept for display.
+    Status {
+        /// Status code.
+        status: u16,
+        /// Reason phrase.
+        reason: String,
+        /// Response headers.
+        headers: Vec<(String, Vec<u8>)>,
+        /// The part of the body already in the buffer (at most `Content-Length` bytes,
+        /// at most 4 KiB); the driver may read more before reporting.
+        body: Vec<u8>,
+    },
+    /// `Upgrade: websocket` missing or wrong.
+    MissingUpgrade,
+    /// `Connection: upgrade` missing or wrong.
+    MissingConnection,
+    /// `Sec-WebSocket-Accept` missing or not matching our key.
+    BadAccept,
+    /// The server selected a subprotocol we did not offer.
+    UnexpectedProtocol(String),
+    /// The server answered with an extension we did not offer, or invalid parameters.
+    BadExtension(String),
+}
+
+impl std::fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MalformedResponse(why) => write!(f, "malformed handshake response: {why}"),
+            Self::Status { status, reason, .. } => {
+                write!(f, "server rejected the handshake: {status} {reason}")
+            }
+            Self::MissingUpgrade => f.write_str("handshake response lacks 'Upgrade: websocket'"),
+            Self::MissingConnection => {
+                f.write_str("handshake response lacks 'Connection: upgrade'")
+            }
+            Self::BadAccept => f.write_str("handshake response has a wrong Sec-WebSocket-Accept"),
+            Self::UnexpectedProtocol(p) => {
+                write!(f, "server selected subprotocol {p:?} that was not offered")
+            }
+            Self::BadExtension(e) => write!(f, "server answered with an invalid extension: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {}

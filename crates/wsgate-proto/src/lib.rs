@@ -1,0 +1,37 @@
+//! Sans-IO WebSocket protocol: RFC 6455 framing and handshakes with RFC 7692
+//! permessage-deflate, for clients and servers. No sockets, no async runtime, no clock:
+//! bytes and [`std::time::Instant`]s come in as arguments, bytes and events go out.
+//!
+//! ```text
+//!   transport bytes ──► BytesMut (caller's)                     caller's IoSlices ──► transport
+//!                          │                                          ▲
+//!            handshake::Request::parse / ClientHandshake::parse_response
+//!                          │ (101 negotiated: Role, PerMessageDeflate)
+//!                          ▼                                          │
+//!   Connection::poll_event ─► frame decode ─► unmask in place ─► inflate ─► UTF-8 check
+//!                          │                                          │
+//!                          ▼                                          │
+//!                   Event::Message / Event::Chunk         transmit queue (frames, pongs, close)
+//!                                                                     ▲
+//!   Connection::send / send_prepared / send_chunk / close ─► deflate ─► frame encode ─► mask
+//! ```
+//!
+//! What this crate does not do: I/O, TLS, HTTP beyond the upgrade head, URL parsing,
+//! timers (it only says when the next one is due, via `poll_timeout`).
+
+mod config;
+mod connection;
+mod error;
+pub mod handshake;
+mod message;
+mod pmd;
+mod prepared;
+mod types;
+
+pub use config::{Config, Limits};
+pub use connection::{Connection, Event, State};
+pub use error::{ProtocolError, SendError};
+pub use message::{CloseFrame, DataKind, Message, Utf8Bytes};
+pub use pmd::{DeflateConfig, PerMessageDeflate};
+pub use prepared::PreparedMessage;
+pub use types::{CloseCode, OpCode, Role};

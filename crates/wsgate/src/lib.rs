@@ -1,0 +1,1 @@
+//! Async WebSocket connections on tokio (in progress).
