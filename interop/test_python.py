@@ -1,0 +1,265 @@
+"""Interop with the Python `websockets` library, in both directions, on loopback.
+
+    WSGATE_BIN=target/release/wsgate .venv/bin/python -m pytest -q interop
+
+- the `websockets` client against `wsgate echo`, with and without permessage-deflate;
+- `wsgate connect` against a `websockets` server, with and without permessage-deflate.
+
+Every network wait is bounded (TIMEOUT); processes started here are stopped by PID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+WSGATE = os.environ.get("WSGATE_BIN", str(ROOT / "target" / "release" / "wsgate"))
+TIMEOUT = 20
+MIB = 1024 * 1024
+COMPRESSION = [pytest.param(None, id="no-compression"), pytest.param("deflate", id="deflate")]
+
+
+# ---- wsgate echo under test, websockets as the client ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def echo_url():
+    """`wsgate echo` on an ephemeral loopback port."""
+    assert os.access(WSGATE, os.X_OK), f"build {WSGATE} first (scripts/test does)"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [WSGATE, "echo", "--listen", "127.0.0.1:0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            addr = wait_for_listen(proc, log)
+            yield f"ws://{addr}/"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=TIMEOUT)
+
+
+def wait_for_listen(proc: subprocess.Popen, log) -> str:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+        if m := re.search(r"listening on (\S+)", text):
+            return m.group(1)
+        if proc.poll() is not None:
+            pytest.fail(f"wsgate exited with {proc.returncode}:\n{text}")
+        time.sleep(0.05)
+    pytest.fail("wsgate did not print its address in time")
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
+
+
+def negotiated(ws) -> str:
+    return ws.response.headers.get("Sec-WebSocket-Extensions", "")
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_extension_negotiated(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression) as ws:
+            return negotiated(ws)
+
+    ext = run(main())
+    if compression:
+        assert ext.startswith("permessage-deflate"), ext
+    else:
+        assert ext == ""
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_text_and_binary_echo(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression) as ws:
+            for msg in ["hello", "", "h\u00e9llo \U0001f600", b"\x00\x01\xfe\xff", b""]:
+                await ws.send(msg)
+                assert await ws.recv() == msg
+
+    run(main())
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_one_mib_messages(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression, max_size=4 * MIB) as ws:
+            big_binary = secrets.token_bytes(MIB)  # incompressible
+            await ws.send(big_binary)
+            assert await ws.recv() == big_binary
+            big_text = ("wsgate " * (MIB // 7 + 1))[:MIB]  # compressible
+            await ws.send(big_text)
+            assert await ws.recv() == big_text
+
+    run(main())
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_fragmented_message(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression) as ws:
+            await ws.send(["frag", "ment", "ed \u00e9"])
+            assert await ws.recv() == "fragmented \u00e9"
+            await ws.send([b"\x01" * 1000, b"\x02" * 70000])
+            assert await ws.recv() == b"\x01" * 1000 + b"\x02" * 70000
+
+    run(main())
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_ping_pong(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression, ping_interval=None) as ws:
+            pong = await ws.ping(b"are you there")
+            latency = await asyncio.wait_for(pong, TIMEOUT)
+            assert latency >= 0
+            # A ping between messages does not disturb the data stream.
+            await ws.send("after ping")
+            assert await ws.recv() == "after ping"
+
+    run(main())
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_close_code_round_trip(echo_url, compression):
+    async def main():
+        async with connect(echo_url, compression=compression) as ws:
+            await ws.send("x")
+            assert await ws.recv() == "x"
+            await ws.close(4000, "bye from python")
+            return ws.close_rcvd
+
+    rcvd = run(main())
+    assert rcvd is not None, "wsgate did not answer the close frame"
+    assert (rcvd.code, rcvd.reason) == (4000, "bye from python")
+
+
+# ---- wsgate connect under test, websockets as the server ------------------------------
+
+
+class PeerServer:
+    """A `websockets` echo server that records what it saw."""
+
+    def __init__(self, compression, close_with=None):
+        self.compression = compression
+        self.close_with = close_with
+        self.requests = []
+        self.subprotocols = []
+        self.received = []
+        self.close_codes = []
+
+    async def handler(self, ws):
+        self.requests.append(ws.request.headers)
+        self.subprotocols.append(ws.subprotocol)
+        if self.close_with:
+            await ws.close(*self.close_with)
+            return
+        try:
+            async for msg in ws:
+                self.received.append(msg)
+                await ws.send(msg)
+        except Exception:  # noqa: BLE001 - a dropped connection is recorded below
+            pass
+        self.close_codes.append(ws.close_rcvd.code if ws.close_rcvd else None)
+
+
+async def run_connect(server: PeerServer, args: list[str], stdin: bytes | None):
+    """Run `wsgate connect ARGS` against SERVER; stdin None keeps its stdin open."""
+    async with serve(
+        server.handler,
+        "127.0.0.1",
+        0,
+        compression=server.compression,
+        subprotocols=["chat.v1"],
+    ) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            WSGATE,
+            "connect",
+            f"ws://127.0.0.1:{port}/chat",
+            *args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            if stdin is not None:
+                out, err = await asyncio.wait_for(proc.communicate(stdin), TIMEOUT)
+            else:
+                reads = asyncio.gather(proc.stdout.read(), proc.stderr.read(), proc.wait())
+                out, err, _ = await asyncio.wait_for(reads, TIMEOUT)
+                proc.stdin.close()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        # Let the server's handler finish recording the close.
+        await asyncio.sleep(0.05)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_connect_lines(compression):
+    server = PeerServer(compression)
+    args = ["--compress"] if compression else []
+    rc, out, err = asyncio.run(run_connect(server, args, b"hello\nw\xc3\xb6rld\n"))
+    assert rc == 0, err
+    assert out == "hello\nw\u00f6rld\n"
+    assert server.received == ["hello", "w\u00f6rld"]
+    assert server.close_codes == [1000]
+    offer = server.requests[0].get("Sec-WebSocket-Extensions", "")
+    assert ("permessage-deflate" in offer) == bool(compression), offer
+
+
+def test_connect_binary_hex():
+    server = PeerServer(None)
+    rc, out, err = asyncio.run(run_connect(server, ["-b"], b"hi\n"))
+    assert rc == 0, err
+    assert server.received == [b"hi"]
+    assert out == "6869\n"
+
+
+@pytest.mark.parametrize("compression", COMPRESSION)
+def test_connect_one_message(compression):
+    server = PeerServer(compression)
+    args = ["-1"] + (["--compress"] if compression else [])
+    payload = "line one\nline two\n" + "z" * 200_000
+    rc, out, err = asyncio.run(run_connect(server, args, payload.encode()))
+    assert rc == 0, err
+    assert server.received == [payload]
+    assert out == payload + "\n"
+
+
+def test_connect_headers_and_protocol():
+    server = PeerServer(None)
+    args = ["-H", "X-Test: 42", "--origin", "http://example.test", "--protocol", "chat.v1"]
+    rc, _, err = asyncio.run(run_connect(server, args, b""))
+    assert rc == 0, err
+    headers = server.requests[0]
+    assert headers["X-Test"] == "42"
+    assert headers["Origin"] == "http://example.test"
+    assert server.subprotocols == ["chat.v1"]
+
+
+def test_connect_reports_peer_close_code():
+    server = PeerServer(None, close_with=(4002, "go away"))
+    rc, _, err = asyncio.run(run_connect(server, [], None))
+    assert rc != 0
+    assert "4002" in err and "go away" in err, err
