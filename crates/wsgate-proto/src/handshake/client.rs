@@ -1,5 +1,8 @@
 //! Client side of the opening handshake: build the request, validate the response.
 
+use super::headers::{self, write_line};
+use super::negotiate;
+use super::response;
 use crate::pmd::{DeflateConfig, PerMessageDeflate};
 
 /// Client handshake settings.
@@ -33,7 +36,11 @@ impl Default for ClientConfig {
 /// One client handshake in flight: remembers the key and what was offered.
 #[derive(Clone, Debug)]
 pub struct ClientHandshake {
-    _todo: (),
+    config: ClientConfig,
+    host: String,
+    target: String,
+    key: String,
+    accept: String,
 }
 
 impl ClientHandshake {
@@ -41,14 +48,52 @@ impl ClientHandshake {
     /// for request target `target` (path and query), with the given key
     /// (see [`super::generate_key`]).
     pub fn new(config: &ClientConfig, host: &str, target: &str, key: String) -> Self {
-        let _ = (config, host, target, key);
-        todo!()
+        Self {
+            config: config.clone(),
+            host: host.to_owned(),
+            target: if target.is_empty() { "/" } else { target }.to_owned(),
+            accept: super::accept_key(key.as_bytes()),
+            key,
+        }
     }
 
-    /// Appends the request head to `out`.
+    /// The `Sec-WebSocket-Key` this handshake sends.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Appends the request head to `out`. CR, LF and NUL in caller-supplied values are
+    /// replaced by spaces, so no value can inject header lines.
     pub fn write_request(&self, out: &mut Vec<u8>) {
-        let _ = out;
-        todo!()
+        out.extend_from_slice(b"GET ");
+        headers::write_safe(out, self.target.replace(' ', "%20").as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        write_line(out, "Host", &self.host);
+        write_line(out, "Upgrade", "websocket");
+        write_line(out, "Connection", "Upgrade");
+        write_line(out, "Sec-WebSocket-Key", &self.key);
+        write_line(out, "Sec-WebSocket-Version", "13");
+        if let Some(origin) = &self.config.origin {
+            write_line(out, "Origin", origin);
+        }
+        if !self.config.subprotocols.is_empty() {
+            write_line(
+                out,
+                "Sec-WebSocket-Protocol",
+                &self.config.subprotocols.join(", "),
+            );
+        }
+        if let Some(cfg) = &self.config.deflate {
+            write_line(
+                out,
+                "Sec-WebSocket-Extensions",
+                &negotiate::client_offer(cfg).render(),
+            );
+        }
+        for (name, value) in &self.config.headers {
+            write_line(out, name, value);
+        }
+        out.extend_from_slice(b"\r\n");
     }
 
     /// Parses and validates the response head at the start of `buf`. `Ok(None)` means the
@@ -58,8 +103,16 @@ impl ClientHandshake {
     /// # Errors
     /// A [`HandshakeError`] naming what was wrong; it keeps the status and headers.
     pub fn parse_response(&self, buf: &[u8]) -> Result<Option<(Response, usize)>, HandshakeError> {
-        let _ = buf;
-        todo!()
+        let Some(head) = response::Head::parse(buf, self.config.max_header_size)? else {
+            return Ok(None);
+        };
+        let len = head.len;
+        if head.status != 101 {
+            return Err(head.into_status_error(buf));
+        }
+        let offer = self.config.deflate.as_ref().map(negotiate::client_offer);
+        let response = head.validate(&self.accept, &self.config.subprotocols, offer.as_ref())?;
+        Ok(Some((response, len)))
     }
 }
 

@@ -1,6 +1,10 @@
 //! Server side of the opening handshake: parse and validate the request, negotiate
 //! subprotocol and extensions, write the 101 or the error response.
 
+use super::extensions;
+use super::headers::{self, write_line};
+use super::negotiate;
+pub use super::request::Request;
 use crate::pmd::{DeflateConfig, PerMessageDeflate};
 
 /// Server handshake settings.
@@ -27,63 +31,6 @@ impl Default for ServerConfig {
     }
 }
 
-/// A parsed opening-handshake request head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    _todo: (),
-}
-
-impl Request {
-    /// Parses a request head from the start of `buf`. `Ok(None)` means the head is not
-    /// complete yet; `Ok(Some((req, n)))` gives the request and the head's length in bytes
-    /// (anything after it is the first WebSocket data and must be kept).
-    ///
-    /// # Errors
-    /// A [`Rejection`] (400, 431, …) for a malformed or oversized head.
-    pub fn parse(buf: &[u8], max_header_size: usize) -> Result<Option<(Self, usize)>, Rejection> {
-        let _ = (buf, max_header_size);
-        todo!()
-    }
-
-    /// Builds a request from parts already parsed elsewhere (hyper): method, target,
-    /// HTTP minor version for HTTP/1.x (`1` for 1.1), and headers.
-    pub fn from_parts<'a>(
-        method: &str,
-        target: &str,
-        version_minor: u8,
-        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-    ) -> Self {
-        let _ = (method, target, version_minor, headers.into_iter().count());
-        todo!()
-    }
-
-    /// The request target (path and query).
-    pub fn target(&self) -> &str {
-        todo!()
-    }
-
-    /// The first value of a header, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        let _ = name;
-        todo!()
-    }
-
-    /// All headers in order, as received.
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        std::iter::empty()
-    }
-
-    /// The `Origin` header, if present and valid UTF-8.
-    pub fn origin(&self) -> Option<&str> {
-        todo!()
-    }
-
-    /// The subprotocols offered in `Sec-WebSocket-Protocol`, in order.
-    pub fn subprotocols(&self) -> Vec<&str> {
-        todo!()
-    }
-}
-
 impl ServerConfig {
     /// Validates the request (method GET, HTTP/1.1+, Host, Upgrade, Connection, key,
     /// version 13) and negotiates subprotocol and permessage-deflate.
@@ -92,8 +39,45 @@ impl ServerConfig {
     /// A [`Rejection`]: 400 for a malformed request, 426 (with
     /// `Sec-WebSocket-Version: 13`) for a wrong version, 405 for a wrong method.
     pub fn accept(&self, req: &Request) -> Result<Accept, Rejection> {
-        let _ = req;
-        todo!()
+        check_request_line(req)?;
+        let h = req.header_vec();
+        check_host(h)?;
+        check_upgrade(h)?;
+        check_version(h)?;
+        let key = check_key(h)?;
+        let protocol = self.select_protocol(h)?;
+        let (deflate, extensions) = self.negotiate_deflate(h)?.unzip();
+        Ok(Accept {
+            accept_key: super::accept_key(key),
+            protocol,
+            deflate,
+            extensions,
+        })
+    }
+
+    /// The first of our subprotocols that the client offered.
+    fn select_protocol(&self, h: &[(String, Vec<u8>)]) -> Result<Option<String>, Rejection> {
+        let offered: Vec<&[u8]> = headers::list(h, "sec-websocket-protocol").collect();
+        if !offered.iter().all(|p| headers::is_token(p)) {
+            return Err(Rejection::new(400, "invalid sec-websocket-protocol"));
+        }
+        let chosen = self
+            .subprotocols
+            .iter()
+            .find(|ours| offered.contains(&ours.as_bytes()));
+        Ok(chosen.cloned())
+    }
+
+    /// The first acceptable permessage-deflate offer, if any, and its answer.
+    fn negotiate_deflate(
+        &self,
+        h: &[(String, Vec<u8>)],
+    ) -> Result<Option<(PerMessageDeflate, String)>, Rejection> {
+        let offers = extensions::parse(headers::values(h, "sec-websocket-extensions"))
+            .map_err(|_| Rejection::new(400, "malformed sec-websocket-extensions"))?;
+        Ok(self
+            .deflate
+            .and_then(|cfg| negotiate::server_accept(&cfg, &offers)))
     }
 }
 
@@ -106,20 +90,42 @@ pub struct Accept {
     pub protocol: Option<String>,
     /// The negotiated permessage-deflate parameters.
     pub deflate: Option<PerMessageDeflate>,
+    /// The `Sec-WebSocket-Extensions` answer matching `deflate`.
+    extensions: Option<String>,
 }
 
 impl Accept {
     /// The headers of the 101 response besides `Upgrade` and `Connection`
     /// (`Sec-WebSocket-Accept`, `-Protocol`, `-Extensions`), for use with hyper.
     pub fn response_headers(&self) -> Vec<(&'static str, String)> {
-        todo!()
+        let mut out = vec![("Sec-WebSocket-Accept", self.accept_key.clone())];
+        if let Some(p) = &self.protocol {
+            out.push(("Sec-WebSocket-Protocol", p.clone()));
+        }
+        if let Some(e) = self.extensions_header() {
+            out.push(("Sec-WebSocket-Extensions", e));
+        }
+        out
+    }
+
+    /// The `Sec-WebSocket-Extensions` response value, if an extension was negotiated.
+    pub fn extensions_header(&self) -> Option<String> {
+        self.extensions.clone()
     }
 
     /// Appends the complete `101 Switching Protocols` response head, with `extra`
     /// headers, to `out`.
     pub fn write_response(&self, extra: &[(&str, &str)], out: &mut Vec<u8>) {
-        let _ = (extra, out);
-        todo!()
+        out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+        write_line(out, "Upgrade", "websocket");
+        write_line(out, "Connection", "Upgrade");
+        for (name, value) in self.response_headers() {
+            write_line(out, name, &value);
+        }
+        for (name, value) in extra {
+            write_line(out, name, value);
+        }
+        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -147,8 +153,24 @@ impl Rejection {
     /// Appends the complete response (status line, headers, `Connection: close`,
     /// `Content-Length`, body = reason + newline) to `out`.
     pub fn write_response(&self, out: &mut Vec<u8>) {
-        let _ = out;
-        todo!()
+        out.extend_from_slice(format!("HTTP/1.1 {} ", self.status).as_bytes());
+        out.extend_from_slice(reason_phrase(self.status).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        write_line(out, "Content-Type", "text/plain; charset=utf-8");
+        write_line(out, "Content-Length", &(self.reason.len() + 1).to_string());
+        write_line(out, "Connection", "close");
+        for (name, value) in &self.headers {
+            write_line(out, name, value);
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.reason.as_bytes());
+        out.push(b'\n');
+    }
+
+    /// Adds an extra response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -159,3 +181,80 @@ impl std::fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+fn check_request_line(req: &Request) -> Result<(), Rejection> {
+    if req.method() != "GET" {
+        return Err(Rejection::new(405, "method not allowed").with_header("Allow", "GET"));
+    }
+    if req.version_minor() < 1 {
+        return Err(Rejection::new(400, "http/1.1 or later required"));
+    }
+    Ok(())
+}
+
+fn check_host(h: &[(String, Vec<u8>)]) -> Result<(), Rejection> {
+    match headers::single(h, "host") {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(Rejection::new(400, "missing host header")),
+        Err(()) => Err(Rejection::new(400, "duplicate host header")),
+    }
+}
+
+fn check_upgrade(h: &[(String, Vec<u8>)]) -> Result<(), Rejection> {
+    if headers::values(h, "upgrade").next().is_none() {
+        return Err(Rejection::new(400, "missing upgrade header"));
+    }
+    if !headers::list_contains(h, "upgrade", "websocket") {
+        return Err(Rejection::new(400, "upgrade header lacks websocket"));
+    }
+    if headers::values(h, "connection").next().is_none() {
+        return Err(Rejection::new(400, "missing connection header"));
+    }
+    if !headers::list_contains(h, "connection", "upgrade") {
+        return Err(Rejection::new(400, "connection header lacks upgrade"));
+    }
+    Ok(())
+}
+
+fn check_version(h: &[(String, Vec<u8>)]) -> Result<(), Rejection> {
+    let upgrade = |reason| Rejection::new(426, reason).with_header("Sec-WebSocket-Version", "13");
+    match headers::single(h, "sec-websocket-version") {
+        Ok(Some(v)) if headers::trim_ows(v) == b"13" => Ok(()),
+        Ok(Some(_)) => Err(upgrade("unsupported websocket version")),
+        Ok(None) => Err(upgrade("missing sec-websocket-version")),
+        Err(()) => Err(upgrade("duplicate sec-websocket-version")),
+    }
+}
+
+/// The trimmed key, which must decode to exactly 16 bytes (§4.2.1 item 5).
+fn check_key(h: &[(String, Vec<u8>)]) -> Result<&[u8], Rejection> {
+    use base64::Engine as _;
+    let key = match headers::single(h, "sec-websocket-key") {
+        Ok(Some(v)) => headers::trim_ows(v),
+        Ok(None) => return Err(Rejection::new(400, "missing sec-websocket-key")),
+        Err(()) => return Err(Rejection::new(400, "duplicate sec-websocket-key")),
+    };
+    let mut raw = [0u8; 18];
+    match base64::engine::general_purpose::STANDARD.decode_slice(key, &mut raw) {
+        Ok(16) if key.len() == 24 => Ok(key),
+        _ => Err(Rejection::new(400, "invalid sec-websocket-key")),
+    }
+}
+
+/// The standard reason phrase for the statuses a handshake may answer with.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
