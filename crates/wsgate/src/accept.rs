@@ -1,0 +1,162 @@
+//! Server side: [`Acceptor`] reads the request head from any stream, applies the origin
+//! policy, negotiates and writes the 101 (or the error response).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use wsgate_proto::handshake::{Accept, Rejection, Request, ServerConfig};
+use wsgate_proto::{Config, DeflateConfig, Limits};
+
+use crate::error::AcceptError;
+use crate::websocket::{DEFAULT_WRITE_BUFFER, WebSocket};
+
+type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
+
+/// A reusable server handshake configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct Acceptor {
+    pub(crate) config: Config,
+    pub(crate) server: ServerConfig,
+    origin: Option<OriginCheck>,
+    handshake_timeout: Duration,
+    pub(crate) write_buffer: usize,
+}
+
+impl Default for Acceptor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Acceptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Acceptor")
+            .field("config", &self.config)
+            .field("server", &self.server)
+            .field("origin_check", &self.origin.is_some())
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish()
+    }
+}
+
+impl Acceptor {
+    /// An acceptor with default settings.
+    pub fn new() -> Self {
+        Self {
+            config: Config::default(),
+            server: ServerConfig::default(),
+            origin: None,
+            handshake_timeout: Duration::from_secs(10),
+            write_buffer: DEFAULT_WRITE_BUFFER,
+        }
+    }
+
+    /// Sets the connection settings. Default is [`Config::default`].
+    pub fn config(&mut self, config: Config) -> &mut Self {
+        self.config = config;
+        self
+    }
+
+    /// Sets the size limits (part of the config). Default is [`Limits::default`].
+    pub fn limits(&mut self, limits: Limits) -> &mut Self {
+        self.config.limits = limits;
+        self
+    }
+
+    /// Sets the subprotocols, in order of preference. Default is none.
+    pub fn subprotocols<I, P>(&mut self, protocols: I) -> &mut Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.server.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the permessage-deflate policy, `None` to refuse compression.
+    /// Default is `Some(DeflateConfig::default())`.
+    pub fn deflate(&mut self, deflate: Option<DeflateConfig>) -> &mut Self {
+        self.server.deflate = deflate;
+        self
+    }
+
+    /// Accepts only requests whose `Origin` is one of `origins` (exact, ASCII
+    /// case-insensitive match); others get 403. Requests without `Origin` (non-browser
+    /// clients) are accepted. Default is to accept any origin.
+    pub fn allow_origins<I, O>(&mut self, origins: I) -> &mut Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        let list: Vec<String> = origins.into_iter().map(Into::into).collect();
+        self.origin_check(move |origin| {
+            origin.is_none_or(|o| list.iter().any(|a| a.eq_ignore_ascii_case(o)))
+        })
+    }
+
+    /// Decides on the `Origin` header (`None` when absent); `false` answers 403.
+    /// Default is to accept any origin.
+    pub fn origin_check<F>(&mut self, check: F) -> &mut Self
+    where
+        F: Fn(Option<&str>) -> bool + Send + Sync + 'static,
+    {
+        self.origin = Some(Arc::new(check));
+        self
+    }
+
+    /// Sets how long the client may take to send its request head. Default is 10 seconds.
+    pub fn handshake_timeout(&mut self, d: Duration) -> &mut Self {
+        self.handshake_timeout = d;
+        self
+    }
+
+    /// Sets the largest request head; larger gets 431. Default is 8 KiB.
+    pub fn max_header_size(&mut self, n: usize) -> &mut Self {
+        self.server.max_header_size = n;
+        self
+    }
+
+    /// Sets the write queue size above which `send` waits. Default is 128 KiB.
+    pub fn write_buffer_size(&mut self, n: usize) -> &mut Self {
+        self.write_buffer = n.max(1);
+        self
+    }
+
+    /// Reads the request head from `stream`, validates and negotiates, and writes the
+    /// `101 Switching Protocols` response. Bytes the client sent after the head are kept.
+    ///
+    /// # Errors
+    /// [`AcceptError::Rejected`] after writing the error response (400, 403, 405, 426,
+    /// 431), [`AcceptError::Timeout`], [`AcceptError::Eof`], [`AcceptError::Io`].
+    pub async fn accept<S>(&self, stream: S) -> Result<WebSocket<S>, AcceptError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.accept_with(stream, |_| Ok(())).await
+    }
+
+    /// Like [`accept`](Self::accept), with `check` deciding on the parsed request first
+    /// (routing on the target, authentication): an `Err` is sent as the response.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    pub async fn accept_with<S, F>(&self, stream: S, check: F) -> Result<WebSocket<S>, AcceptError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&Request) -> Result<(), Rejection>,
+    {
+        let _ = (stream, check);
+        todo!()
+    }
+
+    /// Origin policy, then validation and negotiation.
+    pub(crate) fn negotiate(&self, req: &Request) -> Result<Accept, Rejection> {
+        if let Some(check) = &self.origin {
+            if !check(req.origin()) {
+                return Err(Rejection::new(403, "origin not allowed"));
+            }
+        }
+        self.server.accept(req)
+    }
+}

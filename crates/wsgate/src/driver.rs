@@ -1,0 +1,449 @@
+//! The driver loop: socket ⇄ [`Connection`]. Read what is available, decode until the
+//! state machine needs more, write the transmit queue with one vectored write when the
+//! read side would block (or the queue is over the high-water mark), arm the timer.
+
+use bytes::BytesMut;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+use wsgate_proto::{
+    CloseCode, Config, Connection, Event, Message, PreparedMessage, ProtocolError, Role, State,
+};
+
+use crate::error::Error;
+use crate::websocket::DEFAULT_WRITE_BUFFER;
+
+/// Where the driver stands once the state machine is [`State::Closed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Still running.
+    Running,
+    /// Closed; flushing, shutting down and (client) waiting for EOF.
+    WindingDown,
+    /// Transport finished; `recv` returns the pending error once, then `None`.
+    Done,
+}
+
+/// The connection and its transport, with the buffers and timer the loop needs.
+#[derive(Debug)]
+pub(crate) struct Driver<S> {
+    pub(crate) io: S,
+    pub(crate) conn: Connection,
+    rx: BytesMut,
+    timer: Option<Pin<Box<Sleep>>>,
+    protocol: Option<Box<str>>,
+    pub(crate) high_water: usize,
+    close_timeout: Duration,
+    /// The error to report once the transport is wound down.
+    pending: Option<Pending>,
+    end: End,
+    read_eof: bool,
+    needs_flush: bool,
+    shutdown_done: bool,
+    /// Client: the instant by which the server must have closed TCP.
+    eof_deadline: Option<Instant>,
+    /// Discard chunks of a streamed message the application abandoned.
+    pub(crate) skip_chunks: bool,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Protocol(ProtocolError),
+    Abnormal,
+    Io(io::Error),
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    pub(crate) fn new(
+        io: S,
+        conn: Connection,
+        rx: BytesMut,
+        protocol: Option<String>,
+        config: &Config,
+    ) -> Self {
+        Self {
+            io,
+            conn,
+            rx,
+            timer: None,
+            protocol: protocol.map(String::into_boxed_str),
+            high_water: DEFAULT_WRITE_BUFFER,
+            close_timeout: config.close_timeout,
+            pending: None,
+            end: End::Running,
+            read_eof: false,
+            needs_flush: false,
+            shutdown_done: false,
+            eof_deadline: None,
+            skip_chunks: false,
+        }
+    }
+
+    pub(crate) fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The next event from the peer, driving reads, writes and timers meanwhile.
+    /// `None` once the connection is closed and any error was reported.
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Event, Error>>> {
+        loop {
+            if self.end != End::Running {
+                return self.poll_end(cx);
+            }
+            match self.conn.poll_event(&mut self.rx, now()) {
+                Ok(Some(ev)) => {
+                    self.release_rx();
+                    return Poll::Ready(Some(Ok(ev)));
+                }
+                Ok(None) => self.release_rx(),
+                Err(e) => {
+                    self.fail(Pending::Protocol(e));
+                    continue;
+                }
+            }
+            if self.conn.state() == State::Closed {
+                self.end = End::WindingDown;
+                continue;
+            }
+            if self.conn.transmit_len() >= self.high_water {
+                // Too much queued (a ping flood, say): stop reading until it drains.
+                match self.poll_write(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => {
+                        self.fail(Pending::Io(e));
+                        continue;
+                    }
+                    Poll::Pending => match self.poll_timer(cx) {
+                        Poll::Ready(Ok(())) => continue,
+                        Poll::Ready(Err(e)) => {
+                            self.fail(Pending::Protocol(e));
+                            continue;
+                        }
+                        Poll::Pending => return Poll::Pending,
+                    },
+                }
+            }
+            match self.poll_read(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => {
+                    self.fail(Pending::Io(e));
+                    continue;
+                }
+                Poll::Pending => {}
+            }
+            // The read side would block: now is the time to write.
+            if let Poll::Ready(Err(e)) = self.poll_write(cx) {
+                self.fail(Pending::Io(e));
+                continue;
+            }
+            match self.poll_timer(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => self.fail(Pending::Protocol(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Like [`poll_event`](Self::poll_event), as whole messages: chunks of an abandoned
+    /// streamed message are skipped.
+    pub(crate) fn poll_message(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        if !self.skip_chunks {
+            self.conn.set_streaming(false);
+        }
+        loop {
+            match ready!(self.poll_event(cx)) {
+                Some(Ok(Event::Message(m))) => return Poll::Ready(Some(Ok(m))),
+                Some(Ok(Event::Chunk { fin, .. })) => {
+                    if fin {
+                        self.skip_chunks = false;
+                        self.conn.set_streaming(false);
+                    }
+                }
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// Waits until the write queue is under the high-water mark.
+    pub(crate) fn poll_send_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.end != End::Running || self.conn.state() == State::Closed {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        while self.conn.transmit_len() >= self.high_water {
+            if let Err(e) = ready!(self.poll_write(cx)) {
+                return Poll::Ready(Err(self.local_io_error(e)));
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    pub(crate) fn queue(&mut self, msg: Message) -> Result<(), Error> {
+        Ok(self.conn.send(msg, std_now())?)
+    }
+
+    pub(crate) fn queue_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
+        Ok(self.conn.send_prepared(msg, std_now())?)
+    }
+
+    /// After a send: write now, unless a complete frame is already buffered (the next
+    /// `recv` returns it without blocking, and writes our queue when it would block).
+    pub(crate) fn poll_write_eager(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.conn.transmit_len() < self.high_water && complete_frame_buffered(&self.rx) {
+            return Poll::Ready(Ok(()));
+        }
+        match self.poll_flush(cx) {
+            // Partly written: the rest goes with the next operation; do not wait here
+            // unless we are over the high-water mark.
+            Poll::Pending if self.conn.transmit_len() < self.high_water => Poll::Ready(Ok(())),
+            other => other,
+        }
+    }
+
+    /// Writes the whole queue and flushes the transport.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        match ready!(self.poll_write(cx)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(e) => Poll::Ready(Err(self.local_io_error(e))),
+        }
+    }
+
+    pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        if self.conn.state() != State::Open {
+            return Ok(());
+        }
+        Ok(self.conn.close(code, reason, std_now())?)
+    }
+
+    /// Drives the connection, discarding incoming messages, until it is closed.
+    pub(crate) fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.conn.set_streaming(true);
+        loop {
+            match ready!(self.poll_event(cx)) {
+                Some(Ok(_)) => {}
+                Some(Err(Error::AbnormalClosure)) | None => return Poll::Ready(Ok(())),
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    fn fail(&mut self, why: Pending) {
+        if self.pending.is_none() {
+            self.pending = Some(why);
+        }
+        self.end = End::WindingDown;
+    }
+
+    fn local_io_error(&mut self, e: io::Error) -> Error {
+        self.end = End::Done;
+        Error::Io(e)
+    }
+
+    /// Closed: flush, shut down (server, or after a failure), wait for the server's EOF
+    /// (client), then report the pending error once.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Event, Error>>> {
+        if self.end == End::WindingDown {
+            ready!(self.poll_wind_down(cx));
+            self.end = End::Done;
+            self.timer = None;
+            self.rx = BytesMut::new();
+        }
+        Poll::Ready(self.pending.take().map(|p| Err(p.into_error())))
+    }
+
+    /// Bounded by the close timeout: a peer that neither reads nor closes is dropped.
+    fn poll_wind_down(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = *self
+            .eof_deadline
+            .get_or_insert_with(|| Instant::now() + self.close_timeout);
+        if self.poll_wind_down_steps(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        self.arm(deadline).as_mut().poll(cx)
+    }
+
+    fn poll_wind_down_steps(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if !matches!(self.pending, Some(Pending::Io(_))) && ready!(self.poll_write(cx)).is_err() {
+            self.read_eof = true;
+        }
+        let wait_for_eof = self.conn.role() == Role::Client && self.pending.is_none();
+        if wait_for_eof {
+            ready!(self.poll_discard_until_eof(cx));
+        }
+        if !self.shutdown_done {
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            self.shutdown_done = true;
+        }
+        Poll::Ready(())
+    }
+
+    /// Client after the close exchange: read (discarding) until the server closes TCP.
+    fn poll_discard_until_eof(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while !self.read_eof {
+            let mut scratch = [0u8; 512];
+            let mut buf = ReadBuf::new(&mut scratch);
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf)) {
+                Ok(()) if !buf.filled().is_empty() => {}
+                _ => self.read_eof = true,
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Reads what is available into `rx`. An empty buffer reads through a stack buffer
+    /// so that an idle connection holds no heap buffer while its read is pending.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.read_eof {
+            return Poll::Ready(Ok(()));
+        }
+        let n = if self.rx.is_empty() {
+            let mut scratch = [0u8; READ_CHUNK];
+            let mut buf = ReadBuf::new(&mut scratch);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+            let filled = buf.filled();
+            let want = filled
+                .len()
+                .max(frame_len(filled).unwrap_or(0).min(MAX_RESERVE));
+            self.rx = BytesMut::with_capacity(want);
+            self.rx.extend_from_slice(filled);
+            filled.len()
+        } else {
+            let missing = frame_len(&self.rx).map_or(0, |n| n.saturating_sub(self.rx.len()));
+            self.rx.reserve(missing.clamp(READ_CHUNK, MAX_RESERVE));
+            ready!(tokio_util::io::poll_read_buf(
+                Pin::new(&mut self.io),
+                cx,
+                &mut self.rx
+            ))?
+        };
+        if n == 0 {
+            self.read_eof = true;
+            self.conn.handle_eof();
+            if self.conn.peer_close().is_none() && self.pending.is_none() {
+                self.pending = Some(Pending::Abnormal);
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes the transmit queue with vectored writes until it is empty, then flushes.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.conn.transmit_len() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let count = self.conn.transmit_slices(&mut slices);
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.conn.advance_transmit(n);
+            self.needs_flush = true;
+        }
+        if self.needs_flush {
+            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+            self.needs_flush = false;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Arms the timer from the state machine and polls it: `Ready(Ok)` when it fired
+    /// harmlessly (a keepalive ping was queued), `Ready(Err)` when it failed the connection.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ProtocolError>> {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            return Poll::Pending;
+        };
+        ready!(self.arm(Instant::from_std(deadline)).as_mut().poll(cx));
+        Poll::Ready(self.conn.handle_timeout(std_now()))
+    }
+
+    fn arm(&mut self, deadline: Instant) -> &mut Pin<Box<Sleep>> {
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        timer
+    }
+
+    /// Lets go of the receive buffer once it is empty, so idle connections hold none.
+    fn release_rx(&mut self) {
+        if self.rx.is_empty() && self.rx.capacity() > 0 {
+            self.rx = BytesMut::new();
+        }
+    }
+}
+
+impl Pending {
+    fn into_error(self) -> Error {
+        match self {
+            Self::Protocol(e) => Error::Protocol(e),
+            Self::Abnormal => Error::AbnormalClosure,
+            Self::Io(e) => Error::Io(e),
+        }
+    }
+}
+
+/// The current time on tokio's clock (so that `tokio::time::pause` works in tests).
+fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+fn std_now() -> std::time::Instant {
+    now()
+}
+
+/// The total length of the frame at the start of `buf`, once its header is complete.
+pub(crate) fn frame_len(buf: &[u8]) -> Option<usize> {
+    let b1 = *buf.get(1)?;
+    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+    let (header, payload) = match b1 & 0x7f {
+        126 => (4, u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as u64),
+        127 => {
+            let bytes: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+            (10, u64::from_be_bytes(bytes))
+        }
+        n => (2, u64::from(n)),
+    };
+    usize::try_from(payload).ok()?.checked_add(header + mask)
+}
+
+fn complete_frame_buffered(rx: &[u8]) -> bool {
+    frame_len(rx).is_some_and(|n| rx.len() >= n)
+}
+
+/// Bytes read per system call when the buffer is empty (read through the stack).
+const READ_CHUNK: usize = 8 << 10;
+/// Largest single reservation for a frame whose header announced a large payload.
+const MAX_RESERVE: usize = 1 << 20;
+/// Slices per vectored write.
+const MAX_SLICES: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_len_reads_all_three_length_forms() {
+        assert_eq!(frame_len(&[0x81]), None);
+        assert_eq!(frame_len(&[0x81, 0x05]), Some(7));
+        assert_eq!(frame_len(&[0x81, 0x85]), Some(11));
+        assert_eq!(frame_len(&[0x82, 126, 0x01, 0x00]), Some(4 + 256));
+        assert_eq!(
+            frame_len(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
+            Some(10 + 65536)
+        );
+        assert!(complete_frame_buffered(&[0x81, 0x01, b'a']));
+        assert!(!complete_frame_buffered(&[0x81, 0x02, b'a']));
+    }
+}
