@@ -19,14 +19,21 @@
 //! What this crate does not do: I/O, TLS, HTTP beyond the upgrade head, URL parsing,
 //! timers (it only says when the next one is due, via `poll_timeout`).
 
+mod close;
 mod config;
 mod connection;
+mod deflate;
 mod error;
+mod frame;
 pub mod handshake;
+mod mask;
+mod mask_key;
 mod message;
+mod outbuf;
 mod pmd;
 mod prepared;
 mod types;
+mod utf8;
 
 pub use config::{Config, Limits};
 pub use connection::{Connection, Event, State};
