@@ -1,12 +1,13 @@
 //! Server side: [`Acceptor`] reads the request head from any stream, applies the origin
 //! policy, negotiates and writes the 101 (or the error response).
 
+use bytes::BytesMut;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wsgate_proto::handshake::{Accept, Rejection, Request, ServerConfig};
-use wsgate_proto::{Config, DeflateConfig, Limits};
+use wsgate_proto::{Config, DeflateConfig, Limits, Role};
 
 use crate::error::AcceptError;
 use crate::websocket::{DEFAULT_WRITE_BUFFER, WebSocket};
@@ -146,8 +147,60 @@ impl Acceptor {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<(), Rejection>,
     {
-        let _ = (stream, check);
-        todo!()
+        let mut stream = stream;
+        let head = tokio::time::timeout(self.handshake_timeout, async {
+            let (req, rest) = self.read_head(&mut stream).await?;
+            let decision = check(&req).and_then(|()| self.negotiate(&req));
+            let mut out = Vec::with_capacity(256);
+            match decision {
+                Ok(accept) => {
+                    accept.write_response(&[], &mut out);
+                    stream.write_all(&out).await?;
+                    stream.flush().await?;
+                    Ok((accept, rest))
+                }
+                Err(rejection) => Err(reject(&mut stream, rejection).await),
+            }
+        })
+        .await;
+        let (accept, rest) = head.map_err(|_| AcceptError::Timeout)??;
+        let mut ws = WebSocket::from_parts(
+            stream,
+            Role::Server,
+            &self.config,
+            accept.deflate,
+            rest,
+            accept.protocol,
+        );
+        ws.set_write_buffer_size(self.write_buffer);
+        Ok(ws)
+    }
+
+    /// Reads until a complete request head; returns it and the bytes after it.
+    async fn read_head<S>(&self, stream: &mut S) -> Result<(Request, BytesMut), AcceptError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let max = self.server.max_header_size;
+        let mut buf = BytesMut::with_capacity(1024);
+        loop {
+            if buf.len() > max {
+                let rejection = Rejection::new(431, "request head too large");
+                return Err(reject(stream, rejection).await);
+            }
+            buf.reserve(1024);
+            if stream.read_buf(&mut buf).await? == 0 {
+                return Err(AcceptError::Eof);
+            }
+            match Request::parse(&buf, max) {
+                Ok(Some((req, len))) => {
+                    let _head = buf.split_to(len);
+                    return Ok((req, buf));
+                }
+                Ok(None) => {}
+                Err(rejection) => return Err(reject(stream, rejection).await),
+            }
+        }
     }
 
     /// Origin policy, then validation and negotiation.
@@ -158,5 +211,20 @@ impl Acceptor {
             }
         }
         self.server.accept(req)
+    }
+}
+
+/// Writes the error response and shuts the stream down; the error to return.
+async fn reject<S: AsyncWrite + Unpin>(stream: &mut S, rejection: Rejection) -> AcceptError {
+    let mut out = Vec::with_capacity(256);
+    rejection.write_response(&mut out);
+    let written = async {
+        stream.write_all(&out).await?;
+        stream.flush().await?;
+        stream.shutdown().await
+    };
+    match written.await {
+        Ok(()) => AcceptError::Rejected(rejection),
+        Err(e) => AcceptError::Io(e),
     }
 }

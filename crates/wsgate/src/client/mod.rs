@@ -1,11 +1,22 @@
 //! Client side: URL → TCP (optionally through an HTTP CONNECT proxy) → TLS → opening
 //! handshake → [`WebSocket`].
 
+mod proxy;
 mod stream;
+mod target;
+#[cfg(feature = "tls")]
+mod tls;
 
+use bytes::BytesMut;
+use std::io;
 use std::time::Duration;
-use wsgate_proto::handshake::{ClientConfig, Response};
-use wsgate_proto::{Config, DeflateConfig};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wsgate_proto::handshake::{ClientConfig, ClientHandshake, HandshakeError, Response};
+use wsgate_proto::{Config, DeflateConfig, Role};
+
+use proxy::Proxy;
+use target::Target;
 
 use crate::error::ConnectError;
 use crate::websocket::WebSocket;
@@ -58,6 +69,8 @@ pub struct Connector {
     pub(crate) proxy: ProxyMode,
     pub(crate) connect_timeout: Duration,
     pub(crate) write_buffer: usize,
+    #[cfg(feature = "tls")]
+    tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Connector {
@@ -76,6 +89,8 @@ impl Connector {
             proxy: ProxyMode::default(),
             connect_timeout: Duration::from_secs(10),
             write_buffer: crate::websocket::DEFAULT_WRITE_BUFFER,
+            #[cfg(feature = "tls")]
+            tls_config: None,
         }
     }
 
@@ -119,6 +134,17 @@ impl Connector {
         self
     }
 
+    /// Uses this rustls configuration for `wss://` instead of one built from
+    /// [`tls_roots`](Self::tls_roots). Default is `None`.
+    #[cfg(feature = "tls")]
+    pub fn tls_config(
+        &mut self,
+        config: Option<std::sync::Arc<rustls::ClientConfig>>,
+    ) -> &mut Self {
+        self.tls_config = config;
+        self
+    }
+
     /// Sets the proxy. Default is [`ProxyMode::FromEnv`].
     pub fn proxy(&mut self, proxy: ProxyMode) -> &mut Self {
         self.proxy = proxy;
@@ -146,7 +172,141 @@ impl Connector {
         &self,
         url: &str,
     ) -> Result<(WebSocket<MaybeTlsStream>, Response), ConnectError> {
-        let _ = url;
-        todo!()
+        let target = Target::parse(url)?;
+        tokio::time::timeout(self.connect_timeout, self.connect_target(&target))
+            .await
+            .map_err(|_| ConnectError::Timeout)?
+    }
+
+    async fn connect_target(
+        &self,
+        target: &Target,
+    ) -> Result<(WebSocket<MaybeTlsStream>, Response), ConnectError> {
+        let proxy = match &self.proxy {
+            ProxyMode::FromEnv => Proxy::from_env(target)?,
+            ProxyMode::Url(url) => Some(Proxy::parse(url)?),
+            ProxyMode::None => None,
+        };
+        let mut tcp = match &proxy {
+            Some(p) => tcp_connect(&p.host, p.port).await?,
+            None => tcp_connect(&target.host, target.port).await?,
+        };
+        if let Some(p) = &proxy {
+            p.tunnel(&mut tcp, target).await?;
+        }
+        let mut stream = self.secure(target, tcp).await?;
+        let (response, rest) = self.handshake(&mut stream, target).await?;
+        let mut ws = WebSocket::from_parts(
+            stream,
+            Role::Client,
+            &self.config,
+            response.deflate,
+            rest,
+            response.protocol.clone(),
+        );
+        ws.set_write_buffer_size(self.write_buffer);
+        Ok((ws, response))
+    }
+
+    async fn secure(
+        &self,
+        target: &Target,
+        tcp: TcpStream,
+    ) -> Result<MaybeTlsStream, ConnectError> {
+        if !target.secure {
+            return Ok(MaybeTlsStream::Plain(tcp));
+        }
+        #[cfg(feature = "tls")]
+        {
+            let config = match &self.tls_config {
+                Some(config) => config.clone(),
+                None => tls::client_config(&self.roots)?,
+            };
+            tls::handshake(config, &target.host, tcp).await
+        }
+        #[cfg(not(feature = "tls"))]
+        Err(ConnectError::Tls(io::Error::other(
+            "wss:// needs the `tls` feature",
+        )))
+    }
+
+    /// Writes the request and reads the response head; returns the bytes after it.
+    async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        target: &Target,
+    ) -> Result<(Response, BytesMut), ConnectError> {
+        let key = wsgate_proto::handshake::generate_key();
+        let hs = ClientHandshake::new(&self.handshake, &target.host_header, &target.resource, key);
+        let mut out = Vec::with_capacity(256);
+        hs.write_request(&mut out);
+        stream.write_all(&out).await.map_err(ConnectError::Io)?;
+        stream.flush().await.map_err(ConnectError::Io)?;
+        let mut buf = BytesMut::with_capacity(1024);
+        loop {
+            buf.reserve(1024);
+            let eof = stream.read_buf(&mut buf).await.map_err(ConnectError::Io)? == 0;
+            match hs.parse_response(&buf) {
+                Ok(Some((response, len))) => {
+                    let _head = buf.split_to(len);
+                    return Ok((response, buf));
+                }
+                Ok(None) if eof => {
+                    let e = io::Error::new(io::ErrorKind::UnexpectedEof, "closed during handshake");
+                    return Err(ConnectError::Io(e));
+                }
+                Ok(None) => {}
+                Err(HandshakeError::Status { .. }) if !eof => {
+                    return Err(read_rejection(&hs, stream, buf).await);
+                }
+                Err(e) => return Err(ConnectError::Handshake(e)),
+            }
+        }
+    }
+}
+
+/// Resolves `host` and connects to the first address that accepts.
+async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(ConnectError::Dns)?;
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => ConnectError::Connect(e),
+        None => ConnectError::Dns(io::Error::new(io::ErrorKind::NotFound, "no address")),
+    })
+}
+
+/// A refused handshake: read a little more of the body (up to 4 KiB, briefly) so that
+/// the error shows what the server said.
+async fn read_rejection<S: AsyncRead + Unpin>(
+    hs: &ClientHandshake,
+    stream: &mut S,
+    mut buf: BytesMut,
+) -> ConnectError {
+    let more = async {
+        while buf.len() < 16 << 10 {
+            buf.reserve(1024);
+            match stream.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(200), more).await;
+    match hs.parse_response(&buf) {
+        Err(e) => ConnectError::Handshake(e),
+        Ok(_) => ConnectError::Handshake(HandshakeError::MalformedResponse(
+            "inconsistent response".into(),
+        )),
     }
 }
