@@ -17,7 +17,7 @@ pub(crate) const MAX_REASON: usize = MAX_CONTROL_PAYLOAD - 2;
 /// [`ProtocolError::InvalidCloseLength`] for a 1-byte payload,
 /// [`ProtocolError::InvalidCloseCode`] for a reserved or invalid code,
 /// [`ProtocolError::InvalidUtf8`] for a reason that is not UTF-8.
-pub(crate) fn parse_close(payload: Bytes) -> Result<Option<CloseFrame>, ProtocolError> {
+pub(crate) fn parse_close(payload: &Bytes) -> Result<Option<CloseFrame>, ProtocolError> {
     let code = match payload.first_chunk::<2>() {
         None if payload.is_empty() => return Ok(None),
         None => return Err(ProtocolError::InvalidCloseLength),
@@ -65,13 +65,14 @@ pub(crate) fn truncate_reason(reason: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
     fn parses_empty_and_coded_payloads() {
-        assert_eq!(parse_close(Bytes::new()), Ok(None));
-        let f = parse_close(Bytes::from_static(b"\x03\xe8bye"))
+        assert_eq!(parse_close(&Bytes::new()), Ok(None));
+        let f = parse_close(&Bytes::from_static(b"\x03\xe8bye"))
             .unwrap()
             .unwrap();
         assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye"));
@@ -88,7 +89,7 @@ mod tests {
         ];
         for (bytes, err) in cases {
             assert_eq!(
-                parse_close(Bytes::from_static(bytes)),
+                parse_close(&Bytes::from_static(bytes)),
                 Err(err.clone()),
                 "{bytes:x?}"
             );

@@ -236,6 +236,7 @@ fn inflate_bytes(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

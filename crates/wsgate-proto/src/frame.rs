@@ -176,6 +176,7 @@ fn decode_len(len7: u8, rest: &[u8]) -> Result<Option<(u64, usize)>, ProtocolErr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -47,6 +47,7 @@ fn xor_word(lane: &mut [u8], wide: u64) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

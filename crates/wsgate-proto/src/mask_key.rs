@@ -67,13 +67,14 @@ fn splitmix64(mut z: u64) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
     fn keys_differ_across_pool_refills() {
         let keys: Vec<[u8; 4]> = (0..1000).map(|_| next_key()).collect();
-        let mut unique = keys.clone();
+        let mut unique = keys;
         unique.sort_unstable();
         unique.dedup();
         // 1000 draws from 2^32 values: a handful of collisions would be suspicious.

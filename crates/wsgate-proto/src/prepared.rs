@@ -125,6 +125,7 @@ fn frame(op: OpCode, rsv1: bool, payload: &[u8]) -> Framed {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -93,6 +93,7 @@ fn sequence_len(lead: u8) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

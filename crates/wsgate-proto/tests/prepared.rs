@@ -1,5 +1,6 @@
 //! Prepared messages: framed once, shared without copying by server connections,
 //! masked per connection by clients, compressed once when sharing is safe.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod pair;
 
@@ -19,7 +20,7 @@ fn pmd(nct: bool) -> PerMessageDeflate {
 fn first_slice_after_header(conn: &Connection) -> *const u8 {
     let mut slots = [IoSlice::new(&[]); 4];
     let n = conn.transmit_slices(&mut slots);
-    slots[..n].iter().map(|s| s.as_ptr()).last().unwrap()
+    slots[..n].iter().map(|s| s.as_ptr()).next_back().unwrap()
 }
 
 #[test]

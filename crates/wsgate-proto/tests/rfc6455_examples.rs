@@ -1,4 +1,5 @@
 //! RFC 6455 §5.7 examples, byte for byte, in both directions.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod pair;
 

@@ -26,14 +26,14 @@ impl Connection {
                 Message::Ping(payload)
             }
             OpCode::Pong => Message::Pong(payload),
-            OpCode::Close => return self.on_close(payload, now).map(Some),
+            OpCode::Close => return self.on_close(&payload, now).map(Some),
             OpCode::Continuation | OpCode::Text | OpCode::Binary => return Ok(None),
         };
         Ok(Some(Event::Message(msg)))
     }
 
     /// The peer's close frame: echo it if we had not closed, then the exchange is done.
-    fn on_close(&mut self, payload: Bytes, now: Instant) -> Result<Event, ProtocolError> {
+    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Event, ProtocolError> {
         let frame = parse_close(payload)?;
         if self.state == State::Open {
             // Echo the code only (an empty close is echoed empty), RFC 6455 §5.5.1.

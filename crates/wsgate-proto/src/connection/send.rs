@@ -62,7 +62,8 @@ impl Connection {
             }
             // Our context carries over between messages: compress on this connection.
             Some(d) if d.tx_window().is_some() => {
-                return Ok(self.queue_data(op, msg.payload().clone()));
+                self.queue_data(op, msg.payload().clone());
+                return Ok(());
             }
             Some(_) => None,
         };

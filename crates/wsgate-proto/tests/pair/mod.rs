@@ -1,6 +1,12 @@
 //! Test support: a client/server [`Pair`] that shuttles real wire bytes between two
 //! connections with a fake clock, and a raw frame builder/parser for scripted peers.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::panic
+)]
 
 use bytes::BytesMut;
 use std::io::IoSlice;
