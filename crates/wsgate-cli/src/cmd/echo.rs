@@ -1,0 +1,100 @@
+//! `wsgate echo`: a conformance echo server on raw TCP.
+//!
+//! Every connection, whatever its path, gets the WebSocket handshake (permessage-deflate
+//! when offered) and every text or binary message is sent back unchanged. Limits are
+//! high (64 MiB messages, 16 MiB frames) because the Autobahn suite sends large
+//! messages. One task per connection.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tracing::{debug, info, warn};
+use wsgate::{Acceptor, DeflateConfig, Limits, WebSocket};
+
+use crate::shutdown;
+
+/// Arguments of `wsgate echo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Address to listen on (port 0 picks a free port; the real one is printed).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9001")]
+    listen: String,
+    /// Refuse permessage-deflate.
+    #[arg(long)]
+    no_compress: bool,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let listener = super::bind(&args.listen).await?;
+    let acceptor = acceptor(&args);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move { serve_connection(&acceptor, tcp, peer).await });
+                }
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = shutdown::signal() => break,
+        }
+    }
+    info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn acceptor(args: &Args) -> Acceptor {
+    let mut limits = Limits::default();
+    limits
+        .max_message_size(MAX_MESSAGE_SIZE)
+        .max_frame_size(MAX_FRAME_SIZE);
+    let mut acceptor = Acceptor::new();
+    acceptor.limits(limits);
+    acceptor.deflate((!args.no_compress).then(DeflateConfig::default));
+    acceptor
+}
+
+async fn serve_connection(acceptor: &Acceptor, tcp: TcpStream, peer: SocketAddr) {
+    let _ = tcp.set_nodelay(true);
+    match acceptor.accept(tcp).await {
+        Ok(ws) => {
+            debug!(%peer, "connected");
+            echo(ws, peer).await;
+        }
+        Err(err) => debug!(%peer, "handshake failed: {err}"),
+    }
+}
+
+/// Sends every data message back until the connection ends. Pings are answered and
+/// the close handshake is completed by the driver.
+pub(crate) async fn echo<S>(mut ws: WebSocket<S>, peer: SocketAddr)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    while let Some(event) = ws.recv().await {
+        match event {
+            Ok(msg) if msg.is_data() => {
+                if let Err(err) = ws.send(msg).await {
+                    debug!(%peer, "send failed: {err}");
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                debug!(%peer, "connection ended: {err}");
+                break;
+            }
+        }
+    }
+    debug!(%peer, "disconnected");
+}
+
+const MAX_MESSAGE_SIZE: usize = 64 << 20;
+const MAX_FRAME_SIZE: usize = 16 << 20;
