@@ -30,8 +30,8 @@ enum End {
 /// The connection and its transport, with the buffers and timer the loop needs.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
-    pub(crate) io: S,
     pub(crate) conn: Connection,
+    pub(crate) io: S,
     rx: BytesMut,
     timer: Option<Pin<Box<Sleep>>>,
     protocol: Option<Box<str>>,
@@ -64,6 +64,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         protocol: Option<String>,
         config: &Config,
     ) -> Self {
+        let mut conn = conn;
+        // Anchor the state machine's timers (keepalive) at the handshake.
+        let _ = conn.handle_timeout(std_now());
         Self {
             io,
             conn,
@@ -277,7 +280,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if !matches!(self.pending, Some(Pending::Io(_))) && ready!(self.poll_write(cx)).is_err() {
             self.read_eof = true;
         }
-        let wait_for_eof = self.conn.role() == Role::Client && self.pending.is_none();
+        let wait_for_eof = self.conn.role() == Role::Client
+            && self.pending.is_none()
+            && !self.conn.should_close_transport();
         if wait_for_eof {
             ready!(self.poll_discard_until_eof(cx));
         }
