@@ -63,7 +63,8 @@ impl ClientHandshake {
     }
 
     /// Appends the request head to `out`. CR, LF and NUL in caller-supplied values are
-    /// replaced by spaces, so no value can inject header lines.
+    /// replaced by spaces, so no value can inject header lines; spaces in the target
+    /// are sent as `%20`.
     pub fn write_request(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"GET ");
         headers::write_safe(out, self.target.replace(' ', "%20").as_bytes());

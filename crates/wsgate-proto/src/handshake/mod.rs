@@ -1,5 +1,18 @@
 //! The opening handshake (RFC 6455 §4) and extension negotiation (RFC 7692 §5).
 //! CONTRACT FILE: the public signatures are what `wsgate` codes against.
+//!
+//! ```text
+//!  server: bytes ─► Request::parse ─► ServerConfig::accept ─► Accept::write_response (101)
+//!                        │ 400/431          │ 400/405/426   └─► Rejection::write_response
+//!  client: ClientHandshake::new ─► write_request ─► bytes … bytes ─► parse_response
+//! ```
+//!
+//! Heads are parsed with `httparse` within a byte limit and at most 64 header lines.
+//! Header values are raw bytes: nothing here assumes UTF-8 or panics on what a peer
+//! sends. permessage-deflate is negotiated per RFC 7692 §7.1; as zlib cannot compress
+//! with an 8-bit window, an endpoint here never agrees to compress with one (a server
+//! declines an offer asking `server_max_window_bits=8`, a client refuses an answer
+//! asking `client_max_window_bits=8`).
 
 mod client;
 mod extensions;

@@ -38,11 +38,27 @@ impl ServerConfig {
     /// # Errors
     /// A [`Rejection`]: 400 for a malformed request, 426 (with
     /// `Sec-WebSocket-Version: 13`) for a wrong version, 405 for a wrong method.
+    /// Checks run in this order, each with its own reason:
+    ///
+    /// | status | reason |
+    /// |---|---|
+    /// | 405 | `method not allowed` (with `Allow: GET`) |
+    /// | 400 | `http/1.1 or later required` |
+    /// | 400 | `missing host header`, `duplicate host header` |
+    /// | 400 | `missing upgrade header`, `upgrade header lacks websocket` |
+    /// | 400 | `missing connection header`, `connection header lacks upgrade` |
+    /// | 426 | `missing sec-websocket-version`, `unsupported websocket version`, `duplicate sec-websocket-version` |
+    /// | 400 | `missing sec-websocket-key`, `duplicate sec-websocket-key`, `invalid sec-websocket-key` |
+    /// | 400 | `invalid sec-websocket-protocol` (an element that is not a token) |
+    /// | 400 | `malformed sec-websocket-extensions` (RFC 6455 §9.1 syntax) |
+    ///
+    /// Invalid or unacceptable permessage-deflate offers are declined, not rejected.
     pub fn accept(&self, req: &Request) -> Result<Accept, Rejection> {
         check_request_line(req)?;
         let h = req.header_vec();
         check_host(h)?;
         check_upgrade(h)?;
+        check_connection(h)?;
         check_version(h)?;
         let key = check_key(h)?;
         let protocol = self.select_protocol(h)?;
@@ -207,6 +223,10 @@ fn check_upgrade(h: &[(String, Vec<u8>)]) -> Result<(), Rejection> {
     if !headers::list_contains(h, "upgrade", "websocket") {
         return Err(Rejection::new(400, "upgrade header lacks websocket"));
     }
+    Ok(())
+}
+
+fn check_connection(h: &[(String, Vec<u8>)]) -> Result<(), Rejection> {
     if headers::values(h, "connection").next().is_none() {
         return Err(Rejection::new(400, "missing connection header"));
     }
