@@ -92,9 +92,8 @@ fn round_trip(pmd: PerMessageDeflate, knobs: u8, input: &[u8]) {
             Ok(text) if knobs & 1 == 0 => Message::text(text.to_owned()),
             _ => Message::binary(part.to_vec()),
         };
-        if client.send(msg.clone(), now).is_ok() {
-            sent.push(msg);
-        }
+        assert_eq!(client.send(msg.clone(), now), Ok(()));
+        sent.push(msg);
     }
     let mut wire = BytesMut::new();
     drain(&mut client, &mut wire);
