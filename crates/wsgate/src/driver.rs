@@ -200,15 +200,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// After a send: write now, unless a complete frame is already buffered (the next
     /// `recv` returns it without blocking, and writes our queue when it would block).
-    pub(crate) fn poll_write_eager(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.conn.transmit_len() < self.high_water && complete_frame_buffered(&self.rx) {
-            return Poll::Ready(Ok(()));
+    /// Never waits: whatever the transport does not take now goes with the next
+    /// operation, so a `send` future is only ever pending before its message is queued.
+    pub(crate) fn write_eager(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
+        if complete_frame_buffered(&self.rx) {
+            return Ok(());
         }
         match self.poll_flush(cx) {
-            // Partly written: the rest goes with the next operation; do not wait here
-            // unless we are over the high-water mark.
-            Poll::Pending if self.conn.transmit_len() < self.high_water => Poll::Ready(Ok(())),
-            other => other,
+            Poll::Ready(result) => result,
+            Poll::Pending => Ok(()),
         }
     }
 

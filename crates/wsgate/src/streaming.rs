@@ -97,9 +97,16 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin> MessageWriter<'a, S> {
     /// [`Error::Send`] when the message cannot be continued (e.g. a text chunk sequence
     /// that is not UTF-8), [`Error::Closed`], [`Error::Io`].
     pub async fn write(&mut self, data: Bytes) -> Result<(), Error> {
-        poll_fn(|cx| self.ws.driver.poll_send_ready(cx)).await?;
-        self.ws.driver.conn.send_chunk(self.kind, data, false)?;
-        poll_fn(|cx| self.ws.driver.poll_write_eager(cx)).await
+        let mut data = Some(data);
+        let (driver, kind) = (&mut self.ws.driver, self.kind);
+        poll_fn(|cx| {
+            ready!(driver.poll_send_ready(cx))?;
+            if let Some(data) = data.take() {
+                driver.conn.send_chunk(kind, data, false)?;
+            }
+            Poll::Ready(driver.write_eager(cx))
+        })
+        .await
     }
 
     /// Ends the message and flushes it.

@@ -2,6 +2,7 @@
 
 use bytes::BytesMut;
 use std::future::poll_fn;
+use std::task::{Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wsgate_proto::{
     CloseCode, Config, Connection, DataKind, Message, PerMessageDeflate, PreparedMessage, Role,
@@ -24,9 +25,11 @@ pub const DEFAULT_WRITE_BUFFER: usize = 128 << 10;
 ///
 /// # Cancel safety
 /// `recv`, `recv_stream`, `flush` and `close` are cancel-safe: dropping the future loses
-/// nothing (decoded events stay in the state machine until returned). `send` and
-/// `send_prepared` are cancel-safe in the tokio sense: if the future is dropped before it
-/// completes, the message was either fully queued or not queued at all.
+/// nothing (an event is handed out only in the poll that returns it; everything else
+/// stays in the driver). `send`, `feed`, `send_prepared` and [`MessageWriter::write`] are
+/// cancel-safe too: their futures are pending only *before* the message is queued
+/// (while waiting for room in the write queue), so a dropped future sent nothing and a
+/// completed one queued its whole message. [`MessageReader::next_chunk`] is cancel-safe.
 #[derive(Debug)]
 pub struct WebSocket<S> {
     pub(crate) driver: Driver<S>,
@@ -79,10 +82,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// [`Error::Closed`] after a close frame was sent, [`Error::Send`] on misuse,
     /// [`Error::Io`] on transport errors.
     pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), Error> {
-        let msg = msg.into();
-        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
-        self.driver.queue(msg)?;
-        poll_fn(|cx| self.driver.poll_write_eager(cx)).await
+        let mut msg = Some(msg.into());
+        poll_fn(|cx| {
+            ready!(self.driver.poll_send_ready(cx))?;
+            if let Some(msg) = msg.take() {
+                self.driver.queue(msg)?;
+            }
+            Poll::Ready(self.driver.write_eager(cx))
+        })
+        .await
     }
 
     /// Queues a message without writing it (it is written by the next `recv` that would
@@ -102,9 +110,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// # Errors
     /// As [`send`](Self::send).
     pub async fn send_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
-        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
-        self.driver.queue_prepared(msg)?;
-        poll_fn(|cx| self.driver.poll_write_eager(cx)).await
+        poll_fn(|cx| {
+            ready!(self.driver.poll_send_ready(cx))?;
+            self.driver.queue_prepared(msg)?;
+            Poll::Ready(self.driver.write_eager(cx))
+        })
+        .await
     }
 
     /// Writes everything queued and flushes the transport.

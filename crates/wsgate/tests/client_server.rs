@@ -13,10 +13,14 @@ async fn echo_server(acceptor: Acceptor) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(mut ws) = acceptor.accept(tcp).await else { return };
+                let Ok(mut ws) = acceptor.accept(tcp).await else {
+                    return;
+                };
                 echo(&mut ws).await;
             });
         }
@@ -34,7 +38,8 @@ async fn echo<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(ws: &mut 
 
 fn direct() -> Connector {
     let mut c = Connector::new();
-    c.proxy(ProxyMode::None).connect_timeout(Duration::from_secs(5));
+    c.proxy(ProxyMode::None)
+        .connect_timeout(Duration::from_secs(5));
     c
 }
 
@@ -44,10 +49,16 @@ async fn echo_over_tcp_then_clean_close() {
     let (mut ws, _) = direct().connect(&format!("{url}/echo?x=1")).await.unwrap();
     for i in 0..50 {
         ws.send(format!("msg {i}")).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(format!("msg {i}")));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text(format!("msg {i}"))
+        );
     }
     ws.send(vec![7u8; 300_000]).await.unwrap();
-    assert_eq!(ws.recv().await.unwrap().unwrap(), Message::binary(vec![7u8; 300_000]));
+    assert_eq!(
+        ws.recv().await.unwrap().unwrap(),
+        Message::binary(vec![7u8; 300_000])
+    );
     tokio::time::timeout(Duration::from_secs(5), ws.close(CloseCode::NORMAL, "done"))
         .await
         .unwrap()
@@ -58,17 +69,23 @@ async fn echo_over_tcp_then_clean_close() {
 #[tokio::test]
 async fn deflate_and_subprotocol_are_negotiated() {
     let mut acceptor = Acceptor::new();
-    acceptor.subprotocols(["chat.v2", "chat.v1"]).deflate(Some(DeflateConfig::default()));
+    acceptor
+        .subprotocols(["chat.v2", "chat.v1"])
+        .deflate(Some(DeflateConfig::default()));
     let url = echo_server(acceptor).await;
     let mut c = direct();
-    c.subprotocols(["chat.v1", "chat.v2"]).deflate(Some(DeflateConfig::default()));
+    c.subprotocols(["chat.v1", "chat.v2"])
+        .deflate(Some(DeflateConfig::default()));
     let (mut ws, resp) = c.connect(&url).await.unwrap();
     assert_eq!(ws.protocol(), Some("chat.v2"));
     assert!(resp.deflate.is_some(), "{resp:?}");
     let text = "compress me ".repeat(1000);
     for _ in 0..3 {
         ws.send(text.as_str()).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(text.as_str()));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text(text.as_str())
+        );
     }
     ws.close(CloseCode::NORMAL, "").await.unwrap();
 }
@@ -83,8 +100,13 @@ async fn rejected_handshake_keeps_status_and_body() {
     let err = c.connect(&url).await.unwrap_err();
     assert_eq!(err.status(), Some(403), "{err}");
     match err {
-        ConnectError::Handshake(wsgate::proto::handshake::HandshakeError::Status { body, .. }) => {
-            assert!(String::from_utf8_lossy(&body).contains("origin"), "{body:?}");
+        ConnectError::Handshake(wsgate::proto::handshake::HandshakeError::Status {
+            body, ..
+        }) => {
+            assert!(
+                String::from_utf8_lossy(&body).contains("origin"),
+                "{body:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -105,7 +127,10 @@ async fn accept_with_routes_on_the_target() {
                     if req.target() == "/ok" {
                         Ok(())
                     } else {
-                        Err(wsgate::proto::handshake::Rejection::new(404, "no such endpoint"))
+                        Err(wsgate::proto::handshake::Rejection::new(
+                            404,
+                            "no such endpoint",
+                        ))
                     }
                 })
                 .await;
@@ -114,7 +139,14 @@ async fn accept_with_routes_on_the_target() {
             }
         }
     });
-    assert_eq!(direct().connect(&format!("ws://{addr}/nope")).await.unwrap_err().status(), Some(404));
+    assert_eq!(
+        direct()
+            .connect(&format!("ws://{addr}/nope"))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
     assert!(direct().connect(&format!("ws://{addr}/ok")).await.is_ok());
 }
 
@@ -124,7 +156,9 @@ async fn plain_http_request_gets_an_error_response() {
     let url = echo_server(Acceptor::new()).await;
     let addr = url.trim_start_matches("ws://");
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut resp = String::new();
     tokio::time::timeout(Duration::from_secs(5), tcp.read_to_string(&mut resp))
         .await
@@ -139,7 +173,10 @@ async fn connect_errors_are_distinct() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let err = direct().connect(&format!("ws://{addr}/")).await.unwrap_err();
+    let err = direct()
+        .connect(&format!("ws://{addr}/"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ConnectError::Connect(_)), "{err:?}");
     let err = direct().connect("ftp://127.0.0.1/").await.unwrap_err();
     assert!(matches!(err, ConnectError::InvalidUrl(_)), "{err:?}");

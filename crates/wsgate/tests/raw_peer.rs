@@ -30,7 +30,10 @@ async fn unmasked_client_frame_gets_close_1002_and_tcp_close() {
     let mut ws = server(a);
     peer.write_all(&unmasked(0x81, b"hi")).await.unwrap();
     let err = ws.recv().await.unwrap().unwrap_err();
-    assert!(matches!(err, Error::Protocol(ProtocolError::UnmaskedFrame)), "{err:?}");
+    assert!(
+        matches!(err, Error::Protocol(ProtocolError::UnmaskedFrame)),
+        "{err:?}"
+    );
     assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
     assert!(ws.recv().await.is_none());
     let bytes = read_to_end(&mut peer).await;
@@ -42,15 +45,23 @@ async fn peer_close_is_delivered_echoed_then_none() {
     let (a, mut peer) = duplex(4096);
     let mut ws = server(a);
     peer.write_all(&masked(0x81, b"last")).await.unwrap();
-    peer.write_all(&masked(0x88, &close_payload(1000, "bye"))).await.unwrap();
+    peer.write_all(&masked(0x88, &close_payload(1000, "bye")))
+        .await
+        .unwrap();
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("last"));
     match ws.recv().await.unwrap().unwrap() {
-        Message::Close(Some(f)) => assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye")),
+        Message::Close(Some(f)) => {
+            assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye"))
+        }
         other => panic!("{other:?}"),
     }
     assert!(ws.recv().await.is_none());
     let bytes = read_to_end(&mut peer).await;
-    assert_eq!(&bytes[..4], &[0x88, bytes[1], 0x03, 0xE8], "echo with 1000: {bytes:02x?}");
+    assert_eq!(
+        &bytes[..4],
+        &[0x88, bytes[1], 0x03, 0xE8],
+        "echo with 1000: {bytes:02x?}"
+    );
 }
 
 #[tokio::test]
@@ -108,7 +119,9 @@ async fn close_waits_for_the_peer_and_server_closes_tcp() {
     let peer_task = tokio::spawn(async move {
         let frame = read_exact(&mut peer, 4).await;
         assert_eq!(frame, unmasked(0x88, &close_payload(1001, "")));
-        peer.write_all(&masked(0x88, &close_payload(1001, ""))).await.unwrap();
+        peer.write_all(&masked(0x88, &close_payload(1001, "")))
+            .await
+            .unwrap();
         read_to_end(&mut peer).await
     });
     ws.close(CloseCode::GOING_AWAY, "").await.unwrap();

@@ -77,18 +77,32 @@ pub struct CountingIo<S> {
 impl<S> CountingIo<S> {
     pub fn new(inner: S) -> (Self, Arc<AtomicUsize>) {
         let writes = Arc::new(AtomicUsize::new(0));
-        (Self { inner, writes: writes.clone() }, writes)
+        (
+            Self {
+                inner,
+                writes: writes.clone(),
+            },
+            writes,
+        )
     }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for CountingIo<S> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for CountingIo<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = r {
@@ -133,7 +147,10 @@ pub struct SlowIo<S> {
 
 impl<S> SlowIo<S> {
     pub fn new(inner: S, seed: u64) -> Self {
-        Self { inner, rng: seed | 1 }
+        Self {
+            inner,
+            rng: seed | 1,
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -157,9 +174,15 @@ impl<S> SlowIo<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for SlowIo<S> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let Some(max) = this.decide(cx) else { return Poll::Pending };
+        let Some(max) = this.decide(cx) else {
+            return Poll::Pending;
+        };
         let max = max.min(buf.remaining());
         let mut small = vec![0u8; max];
         let mut sb = ReadBuf::new(&mut small);
@@ -174,9 +197,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for SlowIo<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for SlowIo<S> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let Some(max) = this.decide(cx) else { return Poll::Pending };
+        let Some(max) = this.decide(cx) else {
+            return Poll::Pending;
+        };
         let n = max.min(buf.len());
         Pin::new(&mut this.inner).poll_write(cx, &buf[..n])
     }
