@@ -8,8 +8,15 @@
 //! (see `benches/mask.rs`), so `unsafe` would not pay.
 
 /// XORs `buf` with `key`, where `buf[0]` is byte `offset` of the masked payload
-/// (so a payload can be unmasked in pieces as it arrives).
-pub(crate) fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
+/// (so a payload can be unmasked in pieces as it arrives). Masking and unmasking are
+/// the same operation.
+///
+/// ```
+/// let mut payload = *b"Hello";
+/// wsgate_proto::apply_mask(&mut payload, [0x37, 0xfa, 0x21, 0x3d], 0);
+/// assert_eq!(payload, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// ```
+pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
     let wide = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],

@@ -8,12 +8,29 @@
 use simdutf8::compat::from_utf8;
 
 /// The input is not valid UTF-8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct InvalidUtf8;
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InvalidUtf8;
 
-/// Validates a byte stream fed in arbitrary pieces.
+impl std::fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid utf-8")
+    }
+}
+
+impl std::error::Error for InvalidUtf8 {}
+
+/// Validates a UTF-8 byte stream fed in arbitrary pieces, failing as soon as an invalid
+/// sequence is fed (used for text messages, and useful to check text sent with
+/// [`crate::Connection::send_chunk`] ahead of time).
+///
+/// ```
+/// let mut v = wsgate_proto::Utf8Validator::new();
+/// assert!(v.feed(b"caf\xc3").is_ok()); // a code point cut in two is fine...
+/// assert!(v.feed(b"\xa9").is_ok());
+/// assert!(v.finish().is_ok()); // ...as long as the stream does not end inside one
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Utf8Validator {
+pub struct Utf8Validator {
     /// Bytes of an incomplete code point at the end of the last chunk.
     partial: [u8; 4],
     partial_len: u8,
@@ -21,7 +38,7 @@ pub(crate) struct Utf8Validator {
 
 impl Utf8Validator {
     /// A validator at the start of a stream.
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
             partial: [0; 4],
             partial_len: 0,
@@ -29,7 +46,10 @@ impl Utf8Validator {
     }
 
     /// Validates the next piece of the stream.
-    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<(), InvalidUtf8> {
+    ///
+    /// # Errors
+    /// [`InvalidUtf8`] once the bytes fed so far cannot start a valid UTF-8 string.
+    pub fn feed(&mut self, input: &[u8]) -> Result<(), InvalidUtf8> {
         let rest = if self.partial_len > 0 {
             self.complete_partial(input)?
         } else {
@@ -43,7 +63,11 @@ impl Utf8Validator {
     }
 
     /// Validates the end of the stream: a code point left incomplete is an error.
-    pub(crate) fn finish(&mut self) -> Result<(), InvalidUtf8> {
+    /// The validator is reset for a new stream either way.
+    ///
+    /// # Errors
+    /// [`InvalidUtf8`] when the stream ends inside a code point.
+    pub fn finish(&mut self) -> Result<(), InvalidUtf8> {
         let complete = self.partial_len == 0;
         *self = Self::new();
         if complete { Ok(()) } else { Err(InvalidUtf8) }
