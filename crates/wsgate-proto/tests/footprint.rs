@@ -12,6 +12,7 @@ use wsgate_proto::{Config, Connection, Event, Message, Role};
 #[test]
 fn connection_struct_stays_small() {
     let size = std::mem::size_of::<Connection>();
+    println!("size_of::<Connection>() = {size}");
     assert!(size <= 400, "Connection is {size} bytes");
 }
 

@@ -29,13 +29,16 @@ impl Timers {
 
     /// Starts the close timeout unless it already runs.
     pub(super) fn arm_close(&mut self, now: Instant, timeout: Duration) {
-        self.close_deadline.get_or_insert(now + timeout);
+        if self.close_deadline.is_none() {
+            // A timeout too large to represent means "never".
+            self.close_deadline = now.checked_add(timeout);
+        }
     }
 
     fn keepalive_deadline(&self, interval: Option<Duration>) -> Option<Instant> {
         let interval = interval?;
         self.pong_deadline
-            .or_else(|| self.last_rx.map(|t| t + interval))
+            .or_else(|| self.last_rx.and_then(|t| t.checked_add(interval)))
     }
 }
 
@@ -58,9 +61,10 @@ impl Connection {
             return Err(ProtocolError::Timeout);
         }
         let idle_since = self.timers.last_rx.unwrap_or(now);
-        if self.timers.pong_deadline.is_none() && now >= idle_since + interval {
+        let due = idle_since.checked_add(interval).is_some_and(|t| now >= t);
+        if self.timers.pong_deadline.is_none() && due {
             self.queue_control(OpCode::Ping, &[]);
-            self.timers.pong_deadline = Some(now + self.config.pong_timeout);
+            self.timers.pong_deadline = now.checked_add(self.config.pong_timeout);
         }
         Ok(())
     }
