@@ -435,6 +435,7 @@ const MAX_RESERVE: usize = 1 << 20;
 const MAX_SLICES: usize = 64;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

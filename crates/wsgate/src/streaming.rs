@@ -141,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     pub(crate) fn poll_first_chunk(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<(DataKind, Bytes, bool), Error>>> {
+    ) -> Poll<Option<Result<FirstChunk, Error>>> {
         self.conn.set_streaming(true);
         loop {
             match ready!(self.poll_event(cx)) {
@@ -186,6 +186,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 }
+
+/// The start of a streamed message: kind, first chunk, whether it is also the last.
+pub(crate) type FirstChunk = (DataKind, Bytes, bool);
 
 /// A whole data message delivered while streaming (one the peer sent before streaming
 /// was switched on) as its only chunk.

@@ -1,5 +1,5 @@
 //! hyper 1 upgrades: validate a request hyper parsed (with the same
-//! [`Request`](wsgate_proto::handshake::Request) checks as [`Acceptor::accept`]),
+//! `Request` checks as [`Acceptor::accept`]),
 //! answer 101, and turn the upgraded connection into a [`WebSocket`].
 //!
 //! ```no_run

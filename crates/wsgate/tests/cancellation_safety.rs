@@ -2,6 +2,8 @@
 //! randomly returns `Pending` and moves a few bytes at a time; no message may be lost,
 //! duplicated or reordered (after tokio-websockets' `tests/cancellation_safety.rs`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::future::{Future, poll_fn};

@@ -1,6 +1,8 @@
 //! Our client against our server over loopback TCP: echo, deflate, subprotocol, origin
 //! policy, rejected handshakes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 use tokio::net::TcpListener;
 use wsgate::{

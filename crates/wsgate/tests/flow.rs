@@ -1,5 +1,7 @@
 //! Backpressure, streaming a large message, keepalive timeouts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use bytes::Bytes;

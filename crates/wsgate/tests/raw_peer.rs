@@ -1,5 +1,7 @@
 //! The driver against a scripted peer that writes and expects raw frame bytes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::atomic::Ordering;
@@ -51,7 +53,7 @@ async fn peer_close_is_delivered_echoed_then_none() {
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("last"));
     match ws.recv().await.unwrap().unwrap() {
         Message::Close(Some(f)) => {
-            assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye"))
+            assert_eq!((f.code, f.reason.as_str()), (CloseCode::NORMAL, "bye"));
         }
         other => panic!("{other:?}"),
     }

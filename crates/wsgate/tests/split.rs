@@ -1,6 +1,8 @@
 //! Split halves: pings answered with only the reader polled (or nothing polled), many
 //! senders, close from the write half.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! hyper upgrade, `wss://` with a self-signed CA, and an HTTP CONNECT proxy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;

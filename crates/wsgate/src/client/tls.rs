@@ -75,8 +75,8 @@ fn root_store(roots: &TlsRoots) -> Result<RootCertStore, ConnectError> {
     Ok(store)
 }
 
-fn tls_error(e: impl ToString) -> ConnectError {
-    ConnectError::Tls(io::Error::other(e.to_string()))
+fn tls_error(e: impl std::fmt::Display) -> ConnectError {
+    ConnectError::Tls(io::Error::other(format!("{e}")))
 }
 
 /// Accepts any certificate but still checks the handshake signatures.
