@@ -97,7 +97,7 @@ fn offer_table() {
         ),
         (
             policy(false, false, 15, 8),
-            "permessage-deflate; client_max_window_bits=9",
+            "permessage-deflate; client_max_window_bits=8",
         ),
         (
             policy(false, false, 8, 15),
@@ -313,10 +313,6 @@ fn extension_errors() {
         (
             "permessage-deflate; client_max_window_bits",
             "permessage-deflate: client_max_window_bits needs a value",
-        ),
-        (
-            "permessage-deflate; client_max_window_bits=8",
-            "permessage-deflate: client_max_window_bits=8 is not supported",
         ),
         (
             "permessage-deflate; a=\"",

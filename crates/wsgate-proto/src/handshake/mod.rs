@@ -9,10 +9,9 @@
 //!
 //! Heads are parsed with `httparse` within a byte limit and at most 64 header lines.
 //! Header values are raw bytes: nothing here assumes UTF-8 or panics on what a peer
-//! sends. permessage-deflate is negotiated per RFC 7692 §7.1; as zlib cannot compress
-//! with an 8-bit window, an endpoint here never agrees to compress with one (a server
-//! declines an offer asking `server_max_window_bits=8`, a client refuses an answer
-//! asking `client_max_window_bits=8`).
+//! sends. permessage-deflate is negotiated per RFC 7692 §7.1 for every window size
+//! 8..=15; as zlib cannot compress with an 8-bit window, a side limited to 8 bits sends
+//! uncompressed messages (allowed by RFC 7692 §6), and inflates with a larger window.
 
 mod client;
 mod extensions;

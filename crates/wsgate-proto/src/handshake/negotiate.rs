@@ -1,19 +1,19 @@
 //! permessage-deflate negotiation (RFC 7692 §5 and §7.1): parameter validation, the
 //! server's choice among offers, the client's offer and its check of the answer.
 //!
-//! zlib (and `flate2`) cannot compress raw deflate with an 8-bit window, so we never
-//! agree to *compress* with 8 bits: a server declines an offer asking
-//! `server_max_window_bits=8`, a client refuses an answer asking
-//! `client_max_window_bits=8`, and our own limits are raised to 9. Decompressing a
-//! peer's 8-bit stream works with any larger window.
+//! Every window size 8..=15 is agreed to. zlib (and `flate2`) cannot compress raw
+//! deflate with an 8-bit window, so a side whose own compressor was limited to 8 bits
+//! sends its messages uncompressed (RSV1 clear), which RFC 7692 §6 allows and which is
+//! valid for any window (see `crate::deflate`). Decompressing a peer's 8-bit stream
+//! works with any larger window.
 
 use super::extensions::{Extension, Param};
 use crate::pmd::{DeflateConfig, PerMessageDeflate};
 
 /// The extension token.
 pub(crate) const NAME: &str = "permessage-deflate";
-/// The smallest window we compress with.
-const MIN_OWN_BITS: u8 = 9;
+/// The smallest window RFC 7692 §7.1.2 allows.
+const MIN_BITS: u8 = 8;
 const MAX_BITS: u8 = 15;
 
 /// The four parameters of one offer or answer, checked for RFC 7692 §7 syntax.
@@ -104,15 +104,9 @@ pub(crate) fn server_accept(
 
 /// The answer to one valid offer, `None` to decline it.
 fn answer(cfg: &DeflateConfig, offer: &Params) -> Option<(PerMessageDeflate, String)> {
-    let ours = cfg.server_max_window_bits.clamp(MIN_OWN_BITS, MAX_BITS);
-    let server_bits = match offer.server_max_window_bits {
-        Some(n) if n < MIN_OWN_BITS => return None,
-        Some(n) => n.min(ours),
-        None => ours,
-    };
-    // Asking the client for 8 bits would exclude zlib-based clients such as ours,
-    // unless the client itself said it uses 8.
-    let ask = cfg.client_max_window_bits.clamp(MIN_OWN_BITS, MAX_BITS);
+    let ours = cfg.server_max_window_bits.clamp(MIN_BITS, MAX_BITS);
+    let server_bits = offer.server_max_window_bits.map_or(ours, |n| n.min(ours));
+    let ask = cfg.client_max_window_bits.clamp(MIN_BITS, MAX_BITS);
     let client_bits = offer
         .client_max_window_bits
         .map(|v| ask.min(v.unwrap_or(MAX_BITS)));
@@ -138,8 +132,8 @@ fn answer(cfg: &DeflateConfig, offer: &Params) -> Option<(PerMessageDeflate, Str
 
 /// Client side: the offer `cfg` describes.
 pub(crate) fn client_offer(cfg: &DeflateConfig) -> Params {
-    let client = cfg.client_max_window_bits.clamp(MIN_OWN_BITS, MAX_BITS);
-    let server = cfg.server_max_window_bits.clamp(8, MAX_BITS);
+    let client = cfg.client_max_window_bits.clamp(MIN_BITS, MAX_BITS);
+    let server = cfg.server_max_window_bits.clamp(MIN_BITS, MAX_BITS);
     Params {
         server_no_context_takeover: cfg.server_no_context_takeover,
         client_no_context_takeover: cfg.client_no_context_takeover,
@@ -167,9 +161,6 @@ pub(crate) fn client_check(offer: &Params, params: &[Param]) -> Result<PerMessag
     let client_bits = match (got.client_max_window_bits, offered) {
         (Some(_), None) => return Err("client_max_window_bits was not offered".into()),
         (Some(None), _) => return Err("client_max_window_bits needs a value".into()),
-        (Some(Some(n)), _) if n < MIN_OWN_BITS => {
-            return Err(format!("client_max_window_bits={n} is not supported"));
-        }
         (Some(Some(n)), Some(ours)) => n.min(ours.unwrap_or(MAX_BITS)),
         (None, ours) => ours.flatten().unwrap_or(MAX_BITS),
     };
@@ -254,12 +245,14 @@ mod tests {
     }
 
     #[test]
-    fn server_declines_an_eight_bit_server_window() {
+    fn server_accepts_an_eight_bit_server_window() {
         let offer = Params {
             server_max_window_bits: Some(8),
             ..Params::default()
         };
-        assert_eq!(answer(&DeflateConfig::default(), &offer), None);
+        let (agreed, answer) = answer(&DeflateConfig::default(), &offer).unwrap_or_default();
+        assert_eq!(agreed.server_max_window_bits, 8);
+        assert_eq!(answer, "permessage-deflate; server_max_window_bits=8");
     }
 
     #[test]
