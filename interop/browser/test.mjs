@@ -67,6 +67,15 @@ async function launchBrowser() {
   };
 }
 
+/**
+ * The close event shows the reason of the server's close reply. RFC 6455 5.5.1: the
+ * reply "typically echos the status code"; echoing the reason is optional, so either
+ * the reason we sent or none is right.
+ */
+function assertEchoedReason(got, sent) {
+  assert.ok(got === sent || got === "", `close reason ${JSON.stringify(got)}`);
+}
+
 /** A page that fails the test on uncaught script errors. */
 async function newPage(context) {
   const page = await context.newPage();
@@ -102,7 +111,7 @@ describe("Chromium against wsgate serve", () => {
     await page.close();
   });
 
-  test("Echo tester page: text and hex through the UI, close 4000", TEST, async () => {
+  test("Echo tester page: text and hex through the UI, close 4000", TEST, async (t) => {
     const page = await newPage(browser.context);
     await page.goto(`http://${server.addr}/echo`);
     assert.equal(await page.inputValue("#url"), `ws://${server.addr}/ws/echo`);
@@ -129,12 +138,15 @@ describe("Chromium against wsgate serve", () => {
     await page.click("#close");
     await page.waitForSelector("#close-result[data-code]", { timeout: 10_000 });
     const result = await page.$eval("#close-result", (el) => ({ ...el.dataset }));
-    assert.deepEqual(result, { code: "4000", reason: "done here", wasClean: "true" });
+    t.diagnostic(`close event: ${JSON.stringify(result)}`);
+    assert.equal(result.code, "4000");
+    assert.equal(result.wasClean, "true");
+    assertEchoedReason(result.reason, "done here");
     assert.deepEqual(page.errors, []);
     await page.close();
   });
 
-  test("page script: text, binary, 1 MiB messages echo; close 4000 with reason", TEST, async () => {
+  test("page script: text, binary, 1 MiB messages echo; close 4000 with reason", TEST, async (t) => {
     const page = await newPage(browser.context);
     await page.goto(`http://${server.addr}/`);
     const result = await page.evaluate(async ({ url, mib }) => {
@@ -182,14 +194,17 @@ describe("Chromium against wsgate serve", () => {
       text: true, emptyText: true, binary: true, bigText: true, bigBinary: true, ordered: true,
     });
     assert.match(result.extensions, /permessage-deflate/);
-    assert.deepEqual(result.close, { code: 4000, reason: "bye from the page", wasClean: true });
+    t.diagnostic(`extensions: ${result.extensions}; close event: ${JSON.stringify(result.close)}`);
+    assert.equal(result.close.code, 4000);
+    assert.equal(result.close.wasClean, true);
+    assertEchoedReason(result.close.reason, "bye from the page");
     assert.deepEqual(page.errors, []);
     await page.close();
   });
 });
 
 describe("server-initiated close", () => {
-  test("Ctrl-C on wsgate serve closes open sockets with 1001, cleanly", TEST, async () => {
+  test("Ctrl-C on wsgate serve closes open sockets with 1001, cleanly", TEST, async (t) => {
     const server = await startServer();
     const browser = await launchBrowser();
     try {
@@ -207,6 +222,7 @@ describe("server-initiated close", () => {
       await page.waitForFunction(() => window.socketReady === true, null, { timeout: 10_000 });
       server.child.kill("SIGINT");
       const close = await page.evaluate(() => window.closeEvent);
+      t.diagnostic(`close event: ${JSON.stringify(close)}`);
       assert.equal(close.code, 1001);
       assert.equal(close.wasClean, true);
       const exit = await Promise.race([
@@ -227,7 +243,7 @@ describe("Node ws against wsgate serve", () => {
   after(() => server?.child.kill("SIGTERM"));
 
   for (const perMessageDeflate of [false, true]) {
-    test(`echo with perMessageDeflate: ${perMessageDeflate}`, TEST, async () => {
+    test(`echo with perMessageDeflate: ${perMessageDeflate}`, TEST, async (t) => {
       const ws = new WebSocket(`ws://${server.addr}/ws/echo`, { perMessageDeflate });
       const inbox = [];
       let wake = null;
@@ -253,7 +269,10 @@ describe("Node ws against wsgate serve", () => {
       m = await next();
       assert.equal(m.data.toString(), "fragmented");
       ws.close(4001, "node done");
-      assert.deepEqual(await closed, { code: 4001, reason: "node done" });
+      const close = await closed;
+      t.diagnostic(`extensions: ${ws.extensions || "none"}; close: ${JSON.stringify(close)}`);
+      assert.equal(close.code, 4001);
+      assertEchoedReason(close.reason, "node done");
     });
   }
 });

@@ -1,5 +1,6 @@
 //! Log output: `tracing` to stderr, filtered by `RUST_LOG` or the `-v` count.
 
+use std::io::IsTerminal as _;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. Without `RUST_LOG`, servers log at info and the
@@ -16,6 +17,7 @@ pub(crate) fn init(verbose: u8, quiet_by_default: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

@@ -87,7 +87,7 @@ fn rejected_handshake_shows_the_status() {
 
 #[test]
 fn invalid_url_is_an_error() {
-    let out = connect(&["http://127.0.0.1:1/"], b"");
+    let out = connect(&["ftp://127.0.0.1:1/"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("wsgate: "), "{}", stderr(&out));
 }
