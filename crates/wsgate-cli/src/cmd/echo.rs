@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tracing::{debug, info, warn};
-use wsgate::{Acceptor, DeflateConfig, Limits, WebSocket};
+use wsgate::{Acceptor, Config, DeflateConfig, Limits, WebSocket};
 
 use crate::shutdown;
 
@@ -24,6 +24,12 @@ pub(crate) struct Args {
     /// Refuse permessage-deflate.
     #[arg(long)]
     no_compress: bool,
+    /// With permessage-deflate, send messages shorter than this uncompressed. The
+    /// default, 0, compresses every message: that exercises deflate on every case, and
+    /// kosoku 0.1.0 mishandles uncompressed text messages on a deflate connection
+    /// (cases 12.x.1 and 13.x.1 end in ERROR "Strings must be encoded before hashing").
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    compression_threshold: usize,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -55,8 +61,12 @@ fn acceptor(args: &Args) -> Acceptor {
     limits
         .max_message_size(MAX_MESSAGE_SIZE)
         .max_frame_size(MAX_FRAME_SIZE);
+    let mut config = Config::default();
+    config
+        .limits(limits)
+        .compression_threshold(args.compression_threshold);
     let mut acceptor = Acceptor::new();
-    acceptor.limits(limits);
+    acceptor.config(config);
     acceptor.deflate((!args.no_compress).then(DeflateConfig::default));
     acceptor
 }
