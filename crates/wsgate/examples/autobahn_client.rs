@@ -35,11 +35,22 @@ fn connector(deflate: bool) -> Connector {
     let mut limits = Limits::default();
     limits.max_frame_size(64 << 20).max_message_size(64 << 20);
     let mut config = Config::default();
-    config.limits(limits).close_timeout(Duration::from_secs(5));
+    // Compress every message, however small: kosoku's case 12/13 checker hashes an
+    // uncompressed echo as `str` and errors ("Strings must be encoded before hashing"),
+    // so the 64-byte default threshold would turn its 16-byte cases into ERROR.
+    config
+        .limits(limits)
+        .close_timeout(Duration::from_secs(5))
+        .compression_threshold(0);
     let mut c = Connector::new();
     c.config(config).proxy(ProxyMode::None);
     if deflate {
-        c.deflate(Some(DeflateConfig::default()));
+        // Offer what Autobahn's own client offers: `client_no_context_takeover` (a
+        // promise we keep: our compressor resets per message) and `client_max_window_bits`.
+        // Section 13's server-side accept functions require both before they accept.
+        let mut d = DeflateConfig::default();
+        d.client_no_context_takeover(true);
+        c.deflate(Some(d));
     }
     c
 }
