@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use wsgate_proto::{
-    CloseCode, Config, Connection, Event, Message, PreparedMessage, ProtocolError, Role, State,
+    CloseCode, Config, Connection, DataKind, Event, Message, PreparedMessage, ProtocolError, Role,
+    State, Utf8Bytes,
 };
 
 use crate::error::Error;
@@ -47,6 +48,9 @@ pub(crate) struct Driver<S> {
     eof_deadline: Option<Instant>,
     /// Discard chunks of a streamed message the application abandoned.
     pub(crate) skip_chunks: bool,
+    /// A message that began in streaming mode (a `recv_stream` dropped before its first
+    /// chunk) and is wanted whole: its chunks so far.
+    pub(crate) assembling: Option<(DataKind, BytesMut)>,
 }
 
 #[derive(Debug)]
@@ -82,6 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             shutdown_done: false,
             eof_deadline: None,
             skip_chunks: false,
+            assembling: None,
         }
     }
 
@@ -165,10 +170,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         loop {
             match ready!(self.poll_event(cx)) {
                 Some(Ok(Event::Message(m))) => return Poll::Ready(Some(Ok(m))),
-                Some(Ok(Event::Chunk { fin, .. })) => {
+                Some(Ok(Event::Chunk {
+                    kind, data, fin, ..
+                })) => {
+                    if !self.skip_chunks {
+                        let (_, buf) = self.assembling.get_or_insert((kind, BytesMut::new()));
+                        buf.extend_from_slice(&data);
+                    }
                     if fin {
                         self.skip_chunks = false;
                         self.conn.set_streaming(false);
+                        if let Some((kind, buf)) = self.assembling.take() {
+                            return Poll::Ready(Some(whole_message(kind, buf)));
+                        }
                     }
                 }
                 Some(Err(e)) => return Poll::Ready(Some(Err(e))),
@@ -389,6 +403,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 }
 
+/// A message assembled from chunks the state machine already validated.
+fn whole_message(kind: DataKind, buf: BytesMut) -> Result<Message, Error> {
+    match kind {
+        DataKind::Binary => Ok(Message::Binary(buf.freeze())),
+        DataKind::Text => Utf8Bytes::try_from_bytes(buf.freeze())
+            .map(Message::Text)
+            .map_err(|_| Error::Protocol(ProtocolError::InvalidUtf8)),
+    }
+}
+
 impl Pending {
     fn into_error(self) -> Error {
         match self {
@@ -451,5 +475,36 @@ mod tests {
         );
         assert!(complete_frame_buffered(&[0x81, 0x01, b'a']));
         assert!(!complete_frame_buffered(&[0x81, 0x02, b'a']));
+    }
+
+    /// Found by the `workload` fuzz target: a `recv_stream` dropped after a message's
+    /// first frame header arrived (so the message began in streaming mode) made the next
+    /// `recv` discard that message's chunks as if it had been abandoned.
+    #[tokio::test]
+    async fn recv_after_cancelled_recv_stream_keeps_the_message() {
+        use futures_util::FutureExt;
+        use tokio::io::AsyncWriteExt;
+
+        let (mut peer, io) = tokio::io::duplex(1024);
+        let mut ws = crate::WebSocket::from_raw(io, Role::Server, &Config::default(), None);
+        // A masked binary frame header (zero mask) announcing 5 bytes, without payload.
+        peer.write_all(&[0x82, 0x85, 0, 0, 0, 0]).await.unwrap();
+        assert!(ws.recv_stream().now_or_never().is_none());
+        peer.write_all(b"hello").await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), ws.recv())
+            .await
+            .expect("the message was lost");
+        assert_eq!(got.unwrap().unwrap(), Message::binary(&b"hello"[..]));
+
+        // The same with text in two frames, cut inside a code point.
+        peer.write_all(&[0x01, 0x81, 0, 0, 0, 0]).await.unwrap();
+        assert!(ws.recv_stream().now_or_never().is_none());
+        peer.write_all(&[0xc3, 0x80, 0x81, 0, 0, 0, 0, 0xa9])
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), ws.recv())
+            .await
+            .expect("the message was lost");
+        assert_eq!(got.unwrap().unwrap(), Message::text("é"));
     }
 }

@@ -143,6 +143,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<FirstChunk, Error>>> {
         self.conn.set_streaming(true);
+        if let Some((kind, buf)) = self.assembling.take() {
+            // A `recv` dropped mid-message: hand over what it had gathered.
+            return Poll::Ready(Some(Ok((kind, buf.freeze(), false))));
+        }
         loop {
             match ready!(self.poll_event(cx)) {
                 Some(Ok(Event::Chunk {
