@@ -396,8 +396,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// Lets go of the receive buffer once it is empty, so idle connections hold none.
+    /// Also when its spare capacity is zero: after `split_to` took the last frame, an
+    /// empty `rx` still shares (and keeps alive) the allocation the frame came from.
     fn release_rx(&mut self) {
-        if self.rx.is_empty() && self.rx.capacity() > 0 {
+        if self.rx.is_empty() {
             self.rx = BytesMut::new();
         }
     }
