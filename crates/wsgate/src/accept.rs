@@ -148,7 +148,10 @@ impl Acceptor {
         F: FnOnce(&Request) -> Result<(), Rejection>,
     {
         let mut stream = stream;
-        let head = tokio::time::timeout(self.handshake_timeout, async {
+        // Boxed: the handshake's state (timer, read buffer, response writes) is freed
+        // when it completes instead of sizing every caller's connection task (~900 bytes
+        // per idle connection otherwise, see docs/memory.md).
+        let head = Box::pin(tokio::time::timeout(self.handshake_timeout, async {
             let (req, rest) = self.read_head(&mut stream).await?;
             let decision = check(&req).and_then(|()| self.negotiate(&req));
             let mut out = Vec::with_capacity(256);
@@ -161,7 +164,7 @@ impl Acceptor {
                 }
                 Err(rejection) => Err(reject(&mut stream, rejection).await),
             }
-        })
+        }))
         .await;
         let (accept, rest) = head.map_err(|_| AcceptError::Timeout)??;
         let mut ws = WebSocket::from_parts(
