@@ -171,9 +171,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             match ready!(self.poll_event(cx)) {
                 Some(Ok(Event::Message(m))) => return Poll::Ready(Some(Ok(m))),
                 Some(Ok(Event::Chunk {
-                    kind, data, fin, ..
+                    kind,
+                    data,
+                    first,
+                    fin,
                 })) => {
-                    if !self.skip_chunks {
+                    // Not the rest of a message `close` already discarded part of.
+                    if !self.skip_chunks && (first || self.assembling.is_some()) {
                         let (_, buf) = self.assembling.get_or_insert((kind, BytesMut::new()));
                         buf.extend_from_slice(&data);
                     }
@@ -508,5 +512,30 @@ mod tests {
             .await
             .expect("the message was lost");
         assert_eq!(got.unwrap().unwrap(), Message::text("é"));
+    }
+
+    /// The fix above must not hand out the tail of a message that a dropped `close`
+    /// (which discards what arrives) had already consumed part of.
+    #[tokio::test]
+    async fn recv_after_cancelled_close_skips_the_partly_discarded_message() {
+        use futures_util::FutureExt;
+        use tokio::io::AsyncWriteExt;
+
+        let (mut peer, io) = tokio::io::duplex(1024);
+        let mut config = Config::default();
+        config.stream_chunk_size(2);
+        let mut ws = crate::WebSocket::from_raw(io, Role::Server, &config, None);
+        // A 6-byte binary message of which 4 bytes arrive while `close` runs.
+        peer.write_all(&[0x82, 0x86, 0, 0, 0, 0, b'a', b'b', b'c', b'd'])
+            .await
+            .unwrap();
+        assert!(ws.close(CloseCode::NORMAL, "").now_or_never().is_none());
+        peer.write_all(&[b'e', b'f', 0x82, 0x82, 0, 0, 0, 0, b'o', b'k'])
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), ws.recv())
+            .await
+            .expect("nothing arrived");
+        assert_eq!(got.unwrap().unwrap(), Message::binary(&b"ok"[..]));
     }
 }
