@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 use wsgate::{CloseCode, Message, WebSocket};
 
+use crate::config::HubConfig;
 use crate::guard::Guard;
 use crate::handler::{Cause, Disconnect};
 use crate::queue::{CloseRequest, Next, Out};
@@ -25,7 +26,12 @@ pub(crate) struct SessionTask<S, T: Send + Sync + 'static> {
     guard: Guard<T>,
     phase: Phase,
     /// Idle timeout and maximum lifetime (allocated only when configured).
-    timer: Option<Pin<Box<Sleep>>>,
+    deadlines: Option<Box<Deadlines>>,
+}
+
+/// The timer for the idle timeout and the maximum lifetime, and what it measures.
+struct Deadlines {
+    sleep: Pin<Box<Sleep>>,
     started: Instant,
     last_data: Instant,
 }
@@ -53,14 +59,11 @@ where
     T: Send + Sync + 'static,
 {
     pub(crate) fn new(ws: WebSocket<S>, session: Session<T>) -> Self {
-        let now = Instant::now();
         Self {
             ws,
             guard: Guard::new(session),
             phase: Phase::Start,
-            timer: None,
-            started: now,
-            last_data: now,
+            deadlines: None,
         }
     }
 
@@ -134,7 +137,9 @@ where
         match msg {
             Message::Text(_) | Message::Binary(_) => {
                 self.guard.metrics().record_in(msg.len());
-                self.last_data = Instant::now();
+                if let Some(d) = self.deadlines.as_mut() {
+                    d.last_data = Instant::now();
+                }
                 handler.on_message(self.session(), msg);
             }
             Message::Pong(payload) => handler.on_pong(self.session(), payload),
@@ -188,12 +193,36 @@ where
     /// The idle timeout and the maximum lifetime.
     fn poll_deadlines(&mut self, cx: &mut Context<'_>) -> Poll<CloseRequest> {
         let config = *self.guard.config();
-        let lifetime = config.max_lifetime.map(|d| self.started + d);
-        let Some(timer) = self.timer.as_mut() else {
+        let Some(deadlines) = self.deadlines.as_mut() else {
             return Poll::Pending;
         };
+        deadlines.poll_expired(&config, cx)
+    }
+
+    fn start(&mut self) {
+        let config = self.guard.config();
+        let first = [config.max_lifetime, config.idle_timeout]
+            .into_iter()
+            .flatten()
+            .min();
+        self.deadlines = first.map(|d| {
+            let now = Instant::now();
+            Box::new(Deadlines {
+                sleep: Box::pin(tokio::time::sleep_until(now + d)),
+                started: now,
+                last_data: now,
+            })
+        });
+        self.guard.connect();
+    }
+}
+
+impl Deadlines {
+    /// `Ready` with the close request once a deadline passed; re-arms otherwise.
+    fn poll_expired(&mut self, config: &HubConfig, cx: &mut Context<'_>) -> Poll<CloseRequest> {
+        let lifetime = config.max_lifetime.map(|d| self.started + d);
         loop {
-            ready!(timer.as_mut().poll(cx));
+            ready!(self.sleep.as_mut().poll(cx));
             let now = Instant::now();
             if lifetime.is_some_and(|at| now >= at) {
                 return Poll::Ready(request(CloseCode::NORMAL, "lifetime", Cause::Lifetime));
@@ -203,18 +232,8 @@ where
                 return Poll::Ready(request(CloseCode::NORMAL, "idle", Cause::IdleTimeout));
             }
             let next = [lifetime, idle].into_iter().flatten().min();
-            timer.as_mut().reset(next.unwrap_or(now + FAR));
+            self.sleep.as_mut().reset(next.unwrap_or(now + FAR));
         }
-    }
-
-    fn start(&mut self) {
-        let config = self.guard.config();
-        let first = [config.max_lifetime, config.idle_timeout]
-            .into_iter()
-            .flatten()
-            .min();
-        self.timer = first.map(|d| Box::pin(tokio::time::sleep_until(self.started + d)));
-        self.guard.connect();
     }
 }
 
@@ -266,3 +285,16 @@ const BUDGET: usize = 64;
 
 /// A deadline far enough away to mean "never".
 const FAR: std::time::Duration = std::time::Duration::from_secs(86400 * 365);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_future_is_small() {
+        let task = size_of::<SessionTask<tokio::net::TcpStream, ()>>();
+        let ws = size_of::<WebSocket<tokio::net::TcpStream>>();
+        println!("session task future: {task} bytes (WebSocket<TcpStream>: {ws})");
+        assert!(task <= ws + 96, "{task} bytes");
+    }
+}
