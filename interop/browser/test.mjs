@@ -227,7 +227,7 @@ describe("server-initiated close", () => {
       assert.equal(close.wasClean, true);
       const exit = await Promise.race([
         server.exited,
-        new Promise((resolve) => setTimeout(() => resolve("still running"), 15_000)),
+        new Promise((resolve) => setTimeout(() => resolve("still running"), 15_000).unref()),
       ]);
       assert.deepEqual(exit, { code: 0, signal: null }, `wsgate serve after SIGINT:\n${server.log()}`);
     } finally {
