@@ -278,3 +278,66 @@ def test_connect_reports_peer_close_code():
     rc, _, err = asyncio.run(run_connect(server, [], None))
     assert rc != 0
     assert "4002" in err and "go away" in err, err
+
+
+# ---- wss:// (TLS) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl CLI)."""
+    d = tmp_path_factory.mktemp("tls")
+    ext = d / "ext.cnf"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    steps = [
+        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=wsgate test CA"],
+        ["req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+         "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"],
+    ]  # fmt: skip
+    for step in steps:
+        subprocess.run(["openssl", *step], cwd=d, check=True, capture_output=True, timeout=TIMEOUT)
+    return d
+
+
+async def run_connect_tls(tls_files, args: list[str]):
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tls_files / "server.pem", tls_files / "server.key")
+    server = PeerServer(None)
+    async with serve(server.handler, "127.0.0.1", 0, ssl=ctx) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            WSGATE, "connect", f"wss://127.0.0.1:{port}/", "-1", *args,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(b"over tls"), TIMEOUT)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_connect_wss_with_cacert(tls_files):
+    rc, out, err = asyncio.run(run_connect_tls(tls_files, ["--cacert", str(tls_files / "ca.pem")]))
+    assert rc == 0, err
+    assert out == "over tls\n"
+
+
+def test_connect_wss_insecure(tls_files):
+    rc, out, err = asyncio.run(run_connect_tls(tls_files, ["--insecure"]))
+    assert rc == 0, err
+    assert out == "over tls\n"
+
+
+def test_connect_wss_rejects_an_unknown_ca(tls_files):
+    rc, _, err = asyncio.run(run_connect_tls(tls_files, []))
+    assert rc == 3, err
+    assert "tls" in err.lower(), err

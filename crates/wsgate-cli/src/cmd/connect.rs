@@ -88,7 +88,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.url
     );
     for (name, value) in &response.headers {
-        debug!("< {name}: {}", String::from_utf8_lossy(value));
+        info!("< {name}: {}", String::from_utf8_lossy(value));
     }
     let (rx, tx) = ws.split();
     let (first_tx, first_rx) = oneshot::channel();
