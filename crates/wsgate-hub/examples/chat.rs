@@ -31,7 +31,10 @@ impl Handler<Member> for Chat {
     fn on_upgrade(&self, req: &Request) -> Result<Member, Rejection> {
         let name = auth::query_param(req, "name").unwrap_or("");
         if name.is_empty() || name.len() > 32 {
-            return Err(Rejection::new(401, "connect with ?name=<1 to 32 characters>"));
+            return Err(Rejection::new(
+                401,
+                "connect with ?name=<1 to 32 characters>",
+            ));
         }
         Ok(Member {
             name: name.to_owned(),
@@ -83,7 +86,10 @@ async fn main() -> std::io::Result<()> {
     });
     tokio::signal::ctrl_c().await?;
     let report = hub.shutdown(Duration::from_secs(5)).await;
-    println!("closed {} sessions ({} forced)", report.sessions, report.forced);
+    println!(
+        "closed {} sessions ({} forced)",
+        report.sessions, report.forced
+    );
     let _ = server.await;
     Ok(())
 }
