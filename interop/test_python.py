@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,35 +33,39 @@ COMPRESSION = [pytest.param(None, id="no-compression"), pytest.param("deflate", 
 
 
 @pytest.fixture(scope="module")
-def echo_url():
+def echo_url(tmp_path_factory):
     """`wsgate echo` on an ephemeral loopback port."""
     assert os.access(WSGATE, os.X_OK), f"build {WSGATE} first (scripts/test does)"
-    with tempfile.TemporaryFile() as log:
+    # The server writes its own file description of the log and we read through
+    # another: a shared one would share the offset, and our seeks would make the
+    # server overwrite what it wrote.
+    log = tmp_path_factory.mktemp("echo") / "stderr.log"
+    with open(log, "wb") as err:
         proc = subprocess.Popen(
             [WSGATE, "echo", "--listen", "127.0.0.1:0"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=log,
+            stderr=err,
         )
-        try:
-            addr = wait_for_listen(proc, log)
-            yield f"ws://{addr}/"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=TIMEOUT)
+    try:
+        addr = wait_for_listen(proc, log)
+        yield f"ws://{addr}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=TIMEOUT)
 
 
-def wait_for_listen(proc: subprocess.Popen, log) -> str:
+def wait_for_listen(proc: subprocess.Popen, log: Path) -> str:
     deadline = time.monotonic() + TIMEOUT
+    text = ""
     while time.monotonic() < deadline:
-        log.seek(0)
-        text = log.read().decode(errors="replace")
+        text = log.read_text(errors="replace")
         if m := re.search(r"listening on (\S+)", text):
             return m.group(1)
         if proc.poll() is not None:
             pytest.fail(f"wsgate exited with {proc.returncode}:\n{text}")
         time.sleep(0.05)
-    pytest.fail("wsgate did not print its address in time")
+    pytest.fail(f"wsgate did not print its address in time; its stderr:\n{text}")
 
 
 def run(coro):

@@ -4,6 +4,8 @@ pub(crate) mod connect;
 pub(crate) mod echo;
 pub(crate) mod serve;
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
@@ -13,6 +15,8 @@ pub(crate) async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    eprintln!("listening on {}", listener.local_addr()?);
+    // One write, so that a reader scanning the log never sees half a line.
+    let line = format!("listening on {}\n", listener.local_addr()?);
+    std::io::stderr().write_all(line.as_bytes())?;
     Ok(listener)
 }
