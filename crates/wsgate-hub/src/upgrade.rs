@@ -14,9 +14,9 @@
 //! ```
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
 use http_body_util::Full;
-use wsgate::proto::handshake::{Rejection, Request};
+use wsgate::proto::handshake::Rejection;
+use wsgate::upgrade::rejection_response;
 
 use crate::hub::Hub;
 use crate::metrics::Refusal;
@@ -31,61 +31,29 @@ impl<T: Send + Sync + 'static> Hub<T> {
     /// 426, 503 while shutting down) with the reason as body. HTTP/1.1 only.
     pub fn upgrade<B>(&self, req: &mut http::Request<B>) -> http::Response<Full<Bytes>> {
         let shared = &self.shared;
+        let mut data = None;
         let mut refusal = Refusal::Handshake;
-        let data = match admit(shared, &proto_request(req), &mut refusal) {
-            Ok(data) => data,
-            Err(rejection) => {
+        let upgraded = wsgate::upgrade::upgrade_with(req, &shared.acceptor, |req| {
+            admit(shared, req, &mut refusal).map(|d| data = Some(d))
+        });
+        let (response, upgraded, data) = match (upgraded, data) {
+            (Ok((response, upgraded)), Some(data)) => (response, upgraded, data),
+            (Ok(_), None) => return rejection_response(&Rejection::new(500, "no session data")),
+            (Err(response), _) => {
                 shared.metrics.record_refusal(refusal);
-                return rejection_response(&rejection);
+                return response;
             }
         };
-        match wsgate::upgrade::upgrade(req, &shared.acceptor) {
-            Ok((response, upgraded)) => {
-                let hub = self.clone();
-                tokio::spawn(async move {
-                    match upgraded.await {
-                        Ok(ws) => drop(hub.spawn(ws, data)),
-                        Err(e) => {
-                            hub.shared.metrics.record_refusal(Refusal::Failed);
-                            tracing::debug!("hub upgrade: {e}");
-                        }
-                    }
-                });
-                response
+        let hub = self.clone();
+        tokio::spawn(async move {
+            match upgraded.await {
+                Ok(ws) => drop(hub.spawn(ws, data)),
+                Err(e) => {
+                    hub.shared.metrics.record_refusal(Refusal::Failed);
+                    tracing::debug!("hub upgrade: {e}");
+                }
             }
-            Err(response) => {
-                shared.metrics.record_refusal(Refusal::Handshake);
-                response
-            }
-        }
+        });
+        response
     }
-}
-
-/// The request head as the handshake code sees it.
-fn proto_request<B>(req: &http::Request<B>) -> Request {
-    let minor = u8::from(req.version() != http::Version::HTTP_10);
-    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_bytes()));
-    Request::from_parts(req.method().as_str(), target, minor, headers)
-}
-
-fn rejection_response(rejection: &Rejection) -> http::Response<Full<Bytes>> {
-    let body = Bytes::from(format!("{}\n", rejection.reason));
-    let mut response = http::Response::new(Full::new(body));
-    *response.status_mut() =
-        StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let headers = response.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    for (name, value) in &rejection.headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(*name, value);
-        }
-    }
-    response
 }

@@ -74,7 +74,25 @@ pub fn upgrade<B>(
     req: &mut http::Request<B>,
     acceptor: &Acceptor,
 ) -> Result<(http::Response<Full<Bytes>>, UpgradeFut), http::Response<Full<Bytes>>> {
-    let accept = validate(req, acceptor).map_err(|r| rejection_response(&r))?;
+    upgrade_with(req, acceptor, |_| Ok(()))
+}
+
+/// Like [`upgrade`], with `check` deciding on the parsed request first (routing,
+/// authentication), as [`Acceptor::accept_with`] does for raw streams: an `Err` becomes
+/// the error response.
+///
+/// # Errors
+/// As [`upgrade`], plus `check`'s rejection.
+#[allow(clippy::type_complexity, clippy::result_large_err)]
+pub fn upgrade_with<B, F>(
+    req: &mut http::Request<B>,
+    acceptor: &Acceptor,
+    check: F,
+) -> Result<(http::Response<Full<Bytes>>, UpgradeFut), http::Response<Full<Bytes>>>
+where
+    F: FnOnce(&Request) -> Result<(), Rejection>,
+{
+    let accept = validate(req, acceptor, check).map_err(|r| rejection_response(&r))?;
     let response = switching_protocols(&accept);
     let fut = UpgradeFut {
         on_upgrade: hyper::upgrade::on(req),
@@ -115,7 +133,14 @@ impl Future for UpgradeFut {
     }
 }
 
-fn validate<B>(req: &http::Request<B>, acceptor: &Acceptor) -> Result<Accept, Rejection> {
+fn validate<B, F>(
+    req: &http::Request<B>,
+    acceptor: &Acceptor,
+    check: F,
+) -> Result<Accept, Rejection>
+where
+    F: FnOnce(&Request) -> Result<(), Rejection>,
+{
     let minor = match req.version() {
         Version::HTTP_11 => 1,
         Version::HTTP_10 => 0,
@@ -127,7 +152,7 @@ fn validate<B>(req: &http::Request<B>, acceptor: &Acceptor) -> Result<Accept, Re
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()));
     let parsed = Request::from_parts(req.method().as_str(), target, minor, headers);
-    acceptor.negotiate(&parsed)
+    check(&parsed).and_then(|()| acceptor.negotiate(&parsed))
 }
 
 fn switching_protocols(accept: &Accept) -> http::Response<Full<Bytes>> {
@@ -144,7 +169,9 @@ fn switching_protocols(accept: &Accept) -> http::Response<Full<Bytes>> {
     response
 }
 
-fn rejection_response(rejection: &Rejection) -> http::Response<Full<Bytes>> {
+/// The HTTP response for a refused handshake: its status, its extra headers, and the
+/// reason as a `text/plain` body. Also handy for a router's own refusals.
+pub fn rejection_response(rejection: &Rejection) -> http::Response<Full<Bytes>> {
     let body = Bytes::from(format!("{}\n", rejection.reason));
     let mut response = http::Response::new(Full::new(body));
     *response.status_mut() =
