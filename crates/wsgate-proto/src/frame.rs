@@ -160,6 +160,17 @@ fn check_mask_bit(masked: bool, role: Role) -> Result<(), ProtocolError> {
     }
 }
 
+/// The total wire length (header, mask key and payload) of the frame at the start of
+/// `buf`, once its header is complete; `None` while it is not, or when the length is
+/// invalid or does not fit in `usize`. Drivers use it to size reads and to see whether a
+/// whole frame is already buffered; nothing is validated beyond the length.
+pub fn frame_len(buf: &[u8]) -> Option<usize> {
+    let b1 = *buf.get(1)?;
+    let (payload, extra) = decode_len(b1 & 0x7f, buf.get(2..)?).ok()??;
+    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+    usize::try_from(payload).ok()?.checked_add(2 + extra + mask)
+}
+
 /// Decodes the payload length; returns it and how many extended-length bytes it used.
 fn decode_len(len7: u8, rest: &[u8]) -> Result<Option<(u64, usize)>, ProtocolError> {
     Ok(match len7 {
@@ -192,6 +203,18 @@ mod tests {
 
     fn head(buf: &[u8], rules: DecodeRules) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         decode_header(buf, rules)
+    }
+
+    #[test]
+    fn frame_len_reads_all_three_length_forms() {
+        assert_eq!(frame_len(&[0x81]), None);
+        assert_eq!(frame_len(&[0x81, 0x05]), Some(7));
+        assert_eq!(frame_len(&[0x81, 0x85]), Some(11));
+        assert_eq!(frame_len(&[0x82, 126, 0x01]), None);
+        assert_eq!(frame_len(&[0x82, 126, 0x01, 0x00]), Some(4 + 256));
+        let long = [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0];
+        assert_eq!(frame_len(&long), Some(10 + 65536));
+        assert_eq!(frame_len(&[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]), None);
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod utf8;
 pub use config::{Config, Limits};
 pub use connection::{Connection, Event, State};
 pub use error::{ProtocolError, SendError};
+pub use frame::frame_len;
 pub use mask::apply_mask;
 pub use message::{CloseFrame, DataKind, Message, Utf8Bytes};
 pub use pmd::{DeflateConfig, PerMessageDeflate};

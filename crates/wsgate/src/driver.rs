@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use wsgate_proto::{
     CloseCode, Config, Connection, DataKind, Event, Message, PreparedMessage, ProtocolError, Role,
-    State, Utf8Bytes,
+    State, Utf8Bytes, frame_len,
 };
 
 use crate::error::Error;
@@ -438,21 +438,6 @@ fn std_now() -> std::time::Instant {
     now()
 }
 
-/// The total length of the frame at the start of `buf`, once its header is complete.
-pub(crate) fn frame_len(buf: &[u8]) -> Option<usize> {
-    let b1 = *buf.get(1)?;
-    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
-    let (header, payload) = match b1 & 0x7f {
-        126 => (4, u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as u64),
-        127 => {
-            let bytes: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
-            (10, u64::from_be_bytes(bytes))
-        }
-        n => (2, u64::from(n)),
-    };
-    usize::try_from(payload).ok()?.checked_add(header + mask)
-}
-
 fn complete_frame_buffered(rx: &[u8]) -> bool {
     frame_len(rx).is_some_and(|n| rx.len() >= n)
 }
@@ -470,15 +455,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frame_len_reads_all_three_length_forms() {
-        assert_eq!(frame_len(&[0x81]), None);
-        assert_eq!(frame_len(&[0x81, 0x05]), Some(7));
-        assert_eq!(frame_len(&[0x81, 0x85]), Some(11));
-        assert_eq!(frame_len(&[0x82, 126, 0x01, 0x00]), Some(4 + 256));
-        assert_eq!(
-            frame_len(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
-            Some(10 + 65536)
-        );
+    fn complete_frame_buffered_needs_the_whole_frame() {
         assert!(complete_frame_buffered(&[0x81, 0x01, b'a']));
         assert!(!complete_frame_buffered(&[0x81, 0x02, b'a']));
     }
