@@ -60,7 +60,8 @@ def wait_for_listen(proc: subprocess.Popen, log: Path) -> str:
     text = ""
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
-        if m := re.search(r"listening on (\S+)", text):
+        # Only a whole line counts: a partial "listening on 127" is not an address.
+        if m := re.search(r"^listening on (127\.0\.0\.1:\d+)\r?\n", text, re.M):
             return m.group(1)
         if proc.poll() is not None:
             pytest.fail(f"wsgate exited with {proc.returncode}:\n{text}")

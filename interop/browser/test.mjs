@@ -38,7 +38,8 @@ function startServer() {
     const timer = setTimeout(() => reject(new Error(`wsgate serve did not start:\n${log}`)), 20_000);
     child.stderr.on("data", (chunk) => {
       log += chunk;
-      const m = /listening on (\S+)/.exec(log);
+      // Only a whole line counts: a partial "listening on 127" is not an address.
+      const m = /^listening on (127\.0\.0\.1:\d+)\r?\n/m.exec(log);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
