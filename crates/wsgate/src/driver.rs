@@ -70,7 +70,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     ) -> Self {
         let mut conn = conn;
         // Anchor the state machine's timers (keepalive) at the handshake.
-        let _ = conn.handle_timeout(std_now());
+        let _ = conn.handle_timeout(now());
         Self {
             io,
             conn,
@@ -209,11 +209,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     pub(crate) fn queue(&mut self, msg: Message) -> Result<(), Error> {
-        Ok(self.conn.send(msg, std_now())?)
+        Ok(self.conn.send(msg, now())?)
     }
 
     pub(crate) fn queue_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
-        Ok(self.conn.send_prepared(msg, std_now())?)
+        Ok(self.conn.send_prepared(msg, now())?)
     }
 
     /// After a send: write now, unless a complete frame is already buffered (the next
@@ -242,7 +242,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.conn.state() != State::Open {
             return Ok(());
         }
-        Ok(self.conn.close(code, reason, std_now())?)
+        Ok(self.conn.close(code, reason, now())?)
     }
 
     /// Drives the connection, discarding incoming messages, until it is closed.
@@ -386,7 +386,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return Poll::Pending;
         };
         ready!(self.arm(Instant::from_std(deadline)).as_mut().poll(cx));
-        Poll::Ready(self.conn.handle_timeout(std_now()))
+        Poll::Ready(self.conn.handle_timeout(now()))
     }
 
     fn arm(&mut self, deadline: Instant) -> &mut Pin<Box<Sleep>> {
@@ -432,10 +432,6 @@ impl Pending {
 /// The current time on tokio's clock (so that `tokio::time::pause` works in tests).
 fn now() -> std::time::Instant {
     Instant::now().into_std()
-}
-
-fn std_now() -> std::time::Instant {
-    now()
 }
 
 fn complete_frame_buffered(rx: &[u8]) -> bool {
