@@ -8,6 +8,7 @@ mod timers;
 
 use bytes::{Bytes, BytesMut};
 use std::io::IoSlice;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -81,7 +82,8 @@ pub struct Connection {
     state: State,
     /// EOF, a failure or the close timeout: the transport may go once the queue drains.
     transport_done: bool,
-    config: Config,
+    /// Shared by every connection of an acceptor or connector: 8 bytes, not 88.
+    config: Arc<Config>,
     recv: Recv,
     out: OutQueue,
     sending: Option<SendStream>,
@@ -95,13 +97,25 @@ pub struct Connection {
 impl Connection {
     /// A connection in the [`State::Open`] state after a successful handshake.
     /// `deflate` is the negotiated permessage-deflate, if any.
+    ///
+    /// This copies `config` into a new allocation; servers and clients that make many
+    /// connections share one with [`with_config`](Self::with_config).
     pub fn new(role: Role, config: &Config, deflate: Option<PerMessageDeflate>) -> Self {
+        Self::with_config(role, Arc::new(*config), deflate)
+    }
+
+    /// Like [`new`](Self::new), sharing `config` with other connections.
+    pub fn with_config(
+        role: Role,
+        config: Arc<Config>,
+        deflate: Option<PerMessageDeflate>,
+    ) -> Self {
         let level = config.compression_level;
         Self {
             role,
             state: State::Open,
             transport_done: false,
-            config: *config,
+            config,
             recv: Recv::default(),
             out: OutQueue::default(),
             sending: None,
@@ -115,6 +129,11 @@ impl Connection {
     /// Our role.
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// The settings this connection runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The close-handshake state.
@@ -156,7 +175,8 @@ impl Connection {
             self.rx_seen = 0;
             return Ok(None);
         }
-        self.timers.on_input(now, rx.len() != self.rx_seen);
+        self.timers
+            .on_input(now, rx.len() != self.rx_seen, self.config.ping_interval);
         let result = self.decode(rx, now);
         self.rx_seen = rx.len();
         if let Err(e) = &result {

@@ -28,9 +28,16 @@ pub(crate) struct FrameSpec {
     pub(crate) mask: Option<[u8; 4]>,
 }
 
-/// Queued outgoing bytes: `chunks` in order, then `tail`.
+/// Queued outgoing bytes. Empty, it is one null pointer (idle connections hold one);
+/// the buffers are allocated by the first frame and freed when the queue drains.
 #[derive(Debug, Default)]
 pub(crate) struct OutQueue {
+    bufs: Option<Box<Buffers>>,
+}
+
+/// `chunks` in order, then `tail`.
+#[derive(Debug, Default)]
+struct Buffers {
     chunks: VecDeque<Bytes>,
     tail: BytesMut,
     len: usize,
@@ -39,9 +46,51 @@ pub(crate) struct OutQueue {
 impl OutQueue {
     /// Total queued bytes.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.bufs.as_ref().map_or(0, |b| b.len)
     }
 
+    /// Appends a frame, copying (and masking, if asked) the payload.
+    pub(crate) fn push_copy(&mut self, spec: FrameSpec, payload: &[u8]) {
+        self.bufs().push_copy(spec, payload);
+    }
+
+    /// Appends a frame whose payload is already in `Bytes`: referenced when large and
+    /// unmasked, copied otherwise.
+    pub(crate) fn push_bytes(&mut self, spec: FrameSpec, payload: Bytes) {
+        self.bufs().push_bytes(spec, payload);
+    }
+
+    /// Appends already encoded frame bytes (a prepared message).
+    pub(crate) fn push_raw(&mut self, frame: Bytes) {
+        self.bufs().push_raw(frame);
+    }
+
+    /// Fills `dst` with the queued bytes in order; returns the number of slices used.
+    pub(crate) fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.bufs.as_ref().map_or(0, |b| b.slices(dst))
+    }
+
+    /// Drops the first `n` bytes (written); frees every buffer once empty.
+    pub(crate) fn advance(&mut self, n: usize) {
+        if let Some(b) = &mut self.bufs {
+            b.advance(n);
+            if b.len == 0 {
+                self.clear();
+            }
+        }
+    }
+
+    /// Drops everything queued and frees the buffers.
+    pub(crate) fn clear(&mut self) {
+        self.bufs = None;
+    }
+
+    fn bufs(&mut self) -> &mut Buffers {
+        self.bufs.get_or_insert_with(Box::default)
+    }
+}
+
+impl Buffers {
     /// Appends a frame, copying (and masking, if asked) the payload.
     pub(crate) fn push_copy(&mut self, spec: FrameSpec, payload: &[u8]) {
         self.reserve(MAX_HEADER_LEN + payload.len());
@@ -193,8 +242,7 @@ mod tests {
             assert_eq!(drain(&q), all[written..]);
         }
         assert_eq!(q.len(), 0);
-        assert_eq!(q.tail.capacity(), 0);
-        assert_eq!(q.chunks.capacity(), 0);
+        assert!(q.bufs.is_none(), "an empty queue holds no buffers");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use bytes::BytesMut;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -14,10 +15,17 @@ use crate::websocket::{DEFAULT_WRITE_BUFFER, WebSocket};
 
 type OriginCheck = Arc<dyn Fn(Option<&str>) -> bool + Send + Sync>;
 
-/// A reusable server handshake configuration. Cheap to clone.
+/// A reusable server handshake configuration. Cheap to clone: a clone is a pointer to
+/// the same settings (a setter called on a clone copies them first), and every
+/// connection it accepts shares its [`Config`].
 #[derive(Clone)]
 pub struct Acceptor {
-    pub(crate) config: Config,
+    settings: Arc<Settings>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) config: Arc<Config>,
     pub(crate) server: ServerConfig,
     origin: Option<OriginCheck>,
     handshake_timeout: Duration,
@@ -32,11 +40,12 @@ impl Default for Acceptor {
 
 impl fmt::Debug for Acceptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.settings;
         f.debug_struct("Acceptor")
-            .field("config", &self.config)
-            .field("server", &self.server)
-            .field("origin_check", &self.origin.is_some())
-            .field("handshake_timeout", &self.handshake_timeout)
+            .field("config", &s.config)
+            .field("server", &s.server)
+            .field("origin_check", &s.origin.is_some())
+            .field("handshake_timeout", &s.handshake_timeout)
             .finish()
     }
 }
@@ -45,23 +54,35 @@ impl Acceptor {
     /// An acceptor with default settings.
     pub fn new() -> Self {
         Self {
-            config: Config::default(),
-            server: ServerConfig::default(),
-            origin: None,
-            handshake_timeout: Duration::from_secs(10),
-            write_buffer: DEFAULT_WRITE_BUFFER,
+            settings: Arc::new(Settings {
+                config: Arc::new(Config::default()),
+                server: ServerConfig::default(),
+                origin: None,
+                handshake_timeout: Duration::from_secs(10),
+                write_buffer: DEFAULT_WRITE_BUFFER,
+            }),
         }
+    }
+
+    /// The settings, shared with the connections accepted so far.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The settings to change: copied first if a clone or a connection shares them.
+    fn settings_mut(&mut self) -> &mut Settings {
+        Arc::make_mut(&mut self.settings)
     }
 
     /// Sets the connection settings. Default is [`Config::default`].
     pub fn config(&mut self, config: Config) -> &mut Self {
-        self.config = config;
+        self.settings_mut().config = Arc::new(config);
         self
     }
 
     /// Sets the size limits (part of the config). Default is [`Limits::default`].
     pub fn limits(&mut self, limits: Limits) -> &mut Self {
-        self.config.limits = limits;
+        Arc::make_mut(&mut self.settings_mut().config).limits = limits;
         self
     }
 
@@ -71,14 +92,14 @@ impl Acceptor {
         I: IntoIterator<Item = P>,
         P: Into<String>,
     {
-        self.server.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self.settings_mut().server.subprotocols = protocols.into_iter().map(Into::into).collect();
         self
     }
 
     /// Sets the permessage-deflate policy, `None` to refuse compression.
     /// Default is `Some(DeflateConfig::default())`.
     pub fn deflate(&mut self, deflate: Option<DeflateConfig>) -> &mut Self {
-        self.server.deflate = deflate;
+        self.settings_mut().server.deflate = deflate;
         self
     }
 
@@ -102,25 +123,25 @@ impl Acceptor {
     where
         F: Fn(Option<&str>) -> bool + Send + Sync + 'static,
     {
-        self.origin = Some(Arc::new(check));
+        self.settings_mut().origin = Some(Arc::new(check));
         self
     }
 
     /// Sets how long the client may take to send its request head. Default is 10 seconds.
     pub fn handshake_timeout(&mut self, d: Duration) -> &mut Self {
-        self.handshake_timeout = d;
+        self.settings_mut().handshake_timeout = d;
         self
     }
 
     /// Sets the largest request head; larger gets 431. Default is 8 KiB.
     pub fn max_header_size(&mut self, n: usize) -> &mut Self {
-        self.server.max_header_size = n;
+        self.settings_mut().server.max_header_size = n;
         self
     }
 
     /// Sets the write queue size above which `send` waits. Default is 128 KiB.
     pub fn write_buffer_size(&mut self, n: usize) -> &mut Self {
-        self.write_buffer = n.max(1);
+        self.settings_mut().write_buffer = n.max(1);
         self
     }
 
@@ -130,11 +151,11 @@ impl Acceptor {
     /// # Errors
     /// [`AcceptError::Rejected`] after writing the error response (400, 403, 405, 426,
     /// 431), [`AcceptError::Timeout`], [`AcceptError::Eof`], [`AcceptError::Io`].
-    pub async fn accept<S>(&self, stream: S) -> Result<WebSocket<S>, AcceptError>
+    pub fn accept<S>(&self, stream: S) -> impl Future<Output = Result<WebSocket<S>, AcceptError>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        self.accept_with(stream, |_| Ok(())).await
+        self.accept_with(stream, |_| Ok(()))
     }
 
     /// Like [`accept`](Self::accept), with `check` deciding on the parsed request first
@@ -142,41 +163,49 @@ impl Acceptor {
     ///
     /// # Errors
     /// As [`accept`](Self::accept).
-    pub async fn accept_with<S, F>(&self, stream: S, check: F) -> Result<WebSocket<S>, AcceptError>
+    pub fn accept_with<S, F>(
+        &self,
+        stream: S,
+        check: F,
+    ) -> impl Future<Output = Result<WebSocket<S>, AcceptError>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<(), Rejection>,
     {
-        let mut stream = stream;
-        // Boxed: the handshake's state (timer, read buffer, response writes) is freed
-        // when it completes instead of sizing every caller's connection task (~900 bytes
-        // per idle connection otherwise, see docs/memory.md).
-        let head = Box::pin(tokio::time::timeout(self.handshake_timeout, async {
-            let (req, rest) = self.read_head(&mut stream).await?;
-            let decision = check(&req).and_then(|()| self.negotiate(&req));
-            let mut out = Vec::with_capacity(256);
-            match decision {
-                Ok(accept) => {
-                    accept.write_response(&[], &mut out);
-                    stream.write_all(&out).await?;
-                    stream.flush().await?;
-                    Ok((accept, rest))
+        // Boxed: the handshake's state (the stream until it is handed over, the timer,
+        // the read buffer, the response writes) lives in one allocation that is freed
+        // when it completes, instead of sizing every caller's connection task for its
+        // whole life (see docs/memory.md). The caller's future holds a pointer.
+        Box::pin(async move {
+            let mut stream = stream;
+            let settings = self.settings();
+            let head = tokio::time::timeout(settings.handshake_timeout, async {
+                let (req, rest) = self.read_head(&mut stream).await?;
+                let decision = check(&req).and_then(|()| self.negotiate(&req));
+                let mut out = Vec::with_capacity(256);
+                match decision {
+                    Ok(accept) => {
+                        accept.write_response(&[], &mut out);
+                        stream.write_all(&out).await?;
+                        stream.flush().await?;
+                        Ok((accept, rest))
+                    }
+                    Err(rejection) => Err(reject(&mut stream, rejection).await),
                 }
-                Err(rejection) => Err(reject(&mut stream, rejection).await),
-            }
-        }))
-        .await;
-        let (accept, rest) = head.map_err(|_| AcceptError::Timeout)??;
-        let mut ws = WebSocket::from_parts(
-            stream,
-            Role::Server,
-            &self.config,
-            accept.deflate,
-            rest,
-            accept.protocol,
-        );
-        ws.set_write_buffer_size(self.write_buffer);
-        Ok(ws)
+            })
+            .await;
+            let (accept, rest) = head.map_err(|_| AcceptError::Timeout)??;
+            let mut ws = WebSocket::from_shared(
+                stream,
+                Role::Server,
+                Arc::clone(&settings.config),
+                accept.deflate,
+                rest,
+                accept.protocol,
+            );
+            ws.set_write_buffer_size(settings.write_buffer);
+            Ok(ws)
+        })
     }
 
     /// Reads until a complete request head; returns it and the bytes after it.
@@ -184,7 +213,7 @@ impl Acceptor {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let max = self.server.max_header_size;
+        let max = self.settings.server.max_header_size;
         let mut buf = BytesMut::with_capacity(1024);
         loop {
             if buf.len() > max {
@@ -208,12 +237,12 @@ impl Acceptor {
 
     /// Origin policy, then validation and negotiation.
     pub(crate) fn negotiate(&self, req: &Request) -> Result<Accept, Rejection> {
-        if let Some(check) = &self.origin {
+        if let Some(check) = &self.settings.origin {
             if !check(req.origin()) {
                 return Err(Rejection::new(403, "origin not allowed"));
             }
         }
-        self.server.accept(req)
+        self.settings.server.accept(req)
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use wsgate_proto::{
-    CloseCode, Config, Connection, DataKind, Event, Message, PreparedMessage, ProtocolError, Role,
-    State, Utf8Bytes, frame_len,
+    CloseCode, Connection, DataKind, Event, Message, PreparedMessage, ProtocolError, Role, State,
+    Utf8Bytes, frame_len,
 };
 
 use crate::error::Error;
@@ -29,28 +29,39 @@ enum End {
 }
 
 /// The connection and its transport, with the buffers and timer the loop needs.
+///
+/// Every idle connection holds one of these (inside the task that owns the
+/// [`WebSocket`](crate::WebSocket)), so what is needed only while closing, after a
+/// failure, with a subprotocol or for an abandoned streamed message lives in [`Cold`],
+/// allocated on first use.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
     pub(crate) conn: Connection,
     pub(crate) io: S,
     rx: BytesMut,
     timer: Option<Pin<Box<Sleep>>>,
-    protocol: Option<Box<str>>,
     pub(crate) high_water: usize,
-    close_timeout: Duration,
-    /// The error to report once the transport is wound down.
-    pending: Option<Pending>,
     end: End,
     read_eof: bool,
     needs_flush: bool,
-    shutdown_done: bool,
-    /// Client: the instant by which the server must have closed TCP.
-    eof_deadline: Option<Instant>,
     /// Discard chunks of a streamed message the application abandoned.
     pub(crate) skip_chunks: bool,
+    cold: Option<Box<Cold>>,
+}
+
+/// The driver's rarely used state.
+#[derive(Debug, Default)]
+struct Cold {
+    /// The negotiated subprotocol.
+    protocol: Option<Box<str>>,
+    /// The error to report once the transport is wound down.
+    pending: Option<Pending>,
+    shutdown_done: bool,
+    /// The instant by which winding down must be over.
+    eof_deadline: Option<Instant>,
     /// A message that began in streaming mode (a `recv_stream` dropped before its first
     /// chunk) and is wanted whole: its chunks so far.
-    pub(crate) assembling: Option<(DataKind, BytesMut)>,
+    assembling: Option<(DataKind, BytesMut)>,
 }
 
 #[derive(Debug)]
@@ -61,37 +72,49 @@ enum Pending {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
-    pub(crate) fn new(
-        io: S,
-        conn: Connection,
-        rx: BytesMut,
-        protocol: Option<String>,
-        config: &Config,
-    ) -> Self {
+    pub(crate) fn new(io: S, conn: Connection, rx: BytesMut, protocol: Option<String>) -> Self {
         let mut conn = conn;
         // Anchor the state machine's timers (keepalive) at the handshake.
         let _ = conn.handle_timeout(now());
+        let cold = protocol.map(|p| {
+            Box::new(Cold {
+                protocol: Some(p.into_boxed_str()),
+                ..Cold::default()
+            })
+        });
         Self {
             io,
             conn,
             rx,
             timer: None,
-            protocol: protocol.map(String::into_boxed_str),
             high_water: DEFAULT_WRITE_BUFFER,
-            close_timeout: config.close_timeout,
-            pending: None,
             end: End::Running,
             read_eof: false,
             needs_flush: false,
-            shutdown_done: false,
-            eof_deadline: None,
             skip_chunks: false,
-            assembling: None,
+            cold,
         }
     }
 
     pub(crate) fn protocol(&self) -> Option<&str> {
-        self.protocol.as_deref()
+        self.cold.as_ref()?.protocol.as_deref()
+    }
+
+    fn cold(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    fn pending(&self) -> Option<&Pending> {
+        self.cold.as_ref()?.pending.as_ref()
+    }
+
+    fn assembling(&self) -> bool {
+        self.cold.as_ref().is_some_and(|c| c.assembling.is_some())
+    }
+
+    /// The chunks gathered for a message a cancelled `recv` wanted whole.
+    pub(crate) fn take_assembled(&mut self) -> Option<(DataKind, BytesMut)> {
+        self.cold.as_mut()?.assembling.take()
     }
 
     /// The next event from the peer, driving reads, writes and timers meanwhile.
@@ -177,14 +200,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     fin,
                 })) => {
                     // Not the rest of a message `close` already discarded part of.
-                    if !self.skip_chunks && (first || self.assembling.is_some()) {
-                        let (_, buf) = self.assembling.get_or_insert((kind, BytesMut::new()));
+                    if !self.skip_chunks && (first || self.assembling()) {
+                        let cold = self.cold();
+                        let (_, buf) = cold.assembling.get_or_insert((kind, BytesMut::new()));
                         buf.extend_from_slice(&data);
                     }
                     if fin {
                         self.skip_chunks = false;
                         self.conn.set_streaming(false);
-                        if let Some((kind, buf)) = self.assembling.take() {
+                        if let Some((kind, buf)) = self.take_assembled() {
                             return Poll::Ready(Some(whole_message(kind, buf)));
                         }
                     }
@@ -260,8 +284,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     // ---- helpers ----
 
     fn fail(&mut self, why: Pending) {
-        if self.pending.is_none() {
-            self.pending = Some(why);
+        let cold = self.cold();
+        if cold.pending.is_none() {
+            cold.pending = Some(why);
         }
         self.end = End::WindingDown;
     }
@@ -280,14 +305,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.timer = None;
             self.rx = BytesMut::new();
         }
-        Poll::Ready(self.pending.take().map(|p| Err(p.into_error())))
+        let pending = self.cold.as_mut().and_then(|c| c.pending.take());
+        Poll::Ready(pending.map(|p| Err(p.into_error())))
     }
 
     /// Bounded by the close timeout: a peer that neither reads nor closes is dropped.
     fn poll_wind_down(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let close_timeout = self.conn.config().close_timeout;
         let deadline = *self
+            .cold()
             .eof_deadline
-            .get_or_insert_with(|| Instant::now() + self.close_timeout);
+            // A timeout too large to represent means "never" (in practice).
+            .get_or_insert_with(|| far_future_saturating(Instant::now(), close_timeout));
         if self.poll_wind_down_steps(cx).is_ready() {
             return Poll::Ready(());
         }
@@ -295,18 +324,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     fn poll_wind_down_steps(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if !matches!(self.pending, Some(Pending::Io(_))) && ready!(self.poll_write(cx)).is_err() {
+        if !matches!(self.pending(), Some(Pending::Io(_))) && ready!(self.poll_write(cx)).is_err() {
             self.read_eof = true;
         }
         let wait_for_eof = self.conn.role() == Role::Client
-            && self.pending.is_none()
+            && self.pending().is_none()
             && !self.conn.should_close_transport();
         if wait_for_eof {
             ready!(self.poll_discard_until_eof(cx));
         }
-        if !self.shutdown_done {
+        if !self.cold().shutdown_done {
             let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-            self.shutdown_done = true;
+            self.cold().shutdown_done = true;
         }
         Poll::Ready(())
     }
@@ -353,8 +382,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if n == 0 {
             self.read_eof = true;
             self.conn.handle_eof();
-            if self.conn.peer_close().is_none() && self.pending.is_none() {
-                self.pending = Some(Pending::Abnormal);
+            if self.conn.peer_close().is_none() && self.pending().is_none() {
+                self.cold().pending = Some(Pending::Abnormal);
             }
         }
         Poll::Ready(Ok(()))
@@ -429,6 +458,12 @@ impl Pending {
     }
 }
 
+/// `now + d`, or about 30 years from now if that cannot be represented.
+fn far_future_saturating(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400))
+}
+
 /// The current time on tokio's clock (so that `tokio::time::pause` works in tests).
 fn now() -> std::time::Instant {
     Instant::now().into_std()
@@ -449,6 +484,7 @@ const MAX_SLICES: usize = 64;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use wsgate_proto::Config;
 
     #[test]
     fn complete_frame_buffered_needs_the_whole_frame() {

@@ -143,7 +143,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<FirstChunk, Error>>> {
         self.conn.set_streaming(true);
-        if let Some((kind, buf)) = self.assembling.take() {
+        if let Some((kind, buf)) = self.take_assembled() {
             // A `recv` dropped mid-message: hand over what it had gathered.
             return Poll::Ready(Some(Ok((kind, buf.freeze(), false))));
         }

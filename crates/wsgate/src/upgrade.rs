@@ -33,6 +33,7 @@ use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use wsgate_proto::handshake::{Accept, Rejection, Request};
 use wsgate_proto::{Config, Role};
@@ -96,9 +97,9 @@ where
     let response = switching_protocols(&accept);
     let fut = UpgradeFut {
         on_upgrade: hyper::upgrade::on(req),
-        config: acceptor.config,
+        config: Arc::clone(&acceptor.settings().config),
         accept: Some(accept),
-        write_buffer: acceptor.write_buffer,
+        write_buffer: acceptor.settings().write_buffer,
     };
     Ok((response, fut))
 }
@@ -107,7 +108,7 @@ where
 #[derive(Debug)]
 pub struct UpgradeFut {
     on_upgrade: OnUpgrade,
-    config: Config,
+    config: Arc<Config>,
     accept: Option<Accept>,
     write_buffer: usize,
 }
@@ -120,10 +121,10 @@ impl Future for UpgradeFut {
         let upgraded = ready!(Pin::new(&mut this.on_upgrade).poll(cx))
             .map_err(|e| Error::Io(io::Error::other(e)))?;
         let accept = this.accept.take().ok_or(Error::Closed)?;
-        let mut ws = WebSocket::from_parts(
+        let mut ws = WebSocket::from_shared(
             TokioIo::new(upgraded),
             Role::Server,
-            &this.config,
+            Arc::clone(&this.config),
             accept.deflate,
             BytesMut::new(),
             accept.protocol,

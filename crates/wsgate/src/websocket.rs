@@ -1,7 +1,8 @@
 //! [`WebSocket`]: one connection and the user-facing half of the driver loop.
 
 use bytes::BytesMut;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::sync::Arc;
 use std::task::{Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite};
 use wsgate_proto::{
@@ -57,9 +58,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         read_buf: BytesMut,
         protocol: Option<String>,
     ) -> Self {
-        let conn = Connection::new(role, config, deflate);
+        let config = Arc::new(*config);
+        Self::from_shared(stream, role, config, deflate, read_buf, protocol)
+    }
+
+    /// [`from_parts`](Self::from_parts) with a `Config` shared by many connections.
+    pub(crate) fn from_shared(
+        stream: S,
+        role: Role,
+        config: Arc<Config>,
+        deflate: Option<PerMessageDeflate>,
+        read_buf: BytesMut,
+        protocol: Option<String>,
+    ) -> Self {
+        let conn = Connection::with_config(role, config, deflate);
         Self {
-            driver: Driver::new(stream, conn, read_buf, protocol, config),
+            driver: Driver::new(stream, conn, read_buf, protocol),
         }
     }
 
@@ -81,16 +95,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// # Errors
     /// [`Error::Closed`] after a close frame was sent, [`Error::Send`] on misuse,
     /// [`Error::Io`] on transport errors.
-    pub async fn send(&mut self, msg: impl Into<Message>) -> Result<(), Error> {
+    pub fn send(
+        &mut self,
+        msg: impl Into<Message>,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        // Converted before the future is made, so that the future holds one `Message`.
         let mut msg = Some(msg.into());
-        poll_fn(|cx| {
+        poll_fn(move |cx| {
             ready!(self.driver.poll_send_ready(cx))?;
             if let Some(msg) = msg.take() {
                 self.driver.queue(msg)?;
             }
             Poll::Ready(self.driver.write_eager(cx))
         })
-        .await
     }
 
     /// Queues a message without writing it (it is written by the next `recv` that would

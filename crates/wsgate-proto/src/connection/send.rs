@@ -26,7 +26,7 @@ pub(super) struct SendStream {
 impl Connection {
     /// See [`Connection::send`].
     pub(super) fn send_message(&mut self, msg: Message, now: Instant) -> Result<(), SendError> {
-        self.timers.on_input(now, false);
+        self.timers.on_input(now, false, self.config.ping_interval);
         let (op, payload) = match msg {
             Message::Close(None) => return self.start_close(None, now),
             Message::Close(Some(f)) => {
@@ -51,7 +51,7 @@ impl Connection {
         let Some(op) = msg.opcode().filter(|op| !op.is_control()) else {
             return self.send_message(msg.message().clone(), now);
         };
-        self.timers.on_input(now, false);
+        self.timers.on_input(now, false, self.config.ping_interval);
         self.check_can_start_message()?;
         let threshold = self.config.compression_threshold;
         let shared = match self.deflate.as_deref() {
@@ -135,7 +135,7 @@ impl Connection {
         close: Option<(CloseCode, &str)>,
         now: Instant,
     ) -> Result<(), SendError> {
-        self.timers.on_input(now, false);
+        self.timers.on_input(now, false, self.config.ping_interval);
         self.check_open()?;
         let (buf, n) = encode_close(close)?;
         self.out

@@ -7,10 +7,19 @@ use super::{Connection, State};
 use crate::error::ProtocolError;
 use crate::types::OpCode;
 
-/// Timer state. Everything is anchored at the first `Instant` the connection sees.
+/// Timer state: 8 bytes inline, so that a connection without keepalive that is not
+/// closing holds no deadlines at all. Everything is anchored at the first `Instant` the
+/// connection sees.
 #[derive(Debug, Default)]
 pub(super) struct Timers {
-    /// When bytes last arrived (or the first `Instant` seen).
+    /// Allocated on first use: with keepalive, at the first input; otherwise when the
+    /// close handshake starts.
+    deadlines: Option<Box<Deadlines>>,
+}
+
+#[derive(Debug, Default)]
+struct Deadlines {
+    /// Keepalive only: when bytes last arrived (or the first `Instant` seen).
     last_rx: Option<Instant>,
     /// A keepalive ping is outstanding: fail if nothing arrives by then.
     pong_deadline: Option<Instant>,
@@ -19,34 +28,49 @@ pub(super) struct Timers {
 }
 
 impl Timers {
-    /// Records an input call; `received` says whether new bytes arrived.
-    pub(super) fn on_input(&mut self, now: Instant, received: bool) {
-        if received || self.last_rx.is_none() {
-            self.last_rx = Some(now);
-            self.pong_deadline = None;
+    /// Records an input call; `received` says whether new bytes arrived. Only
+    /// keepalive (`interval`) needs to know.
+    pub(super) fn on_input(&mut self, now: Instant, received: bool, interval: Option<Duration>) {
+        if interval.is_none() {
+            return;
+        }
+        let d = self.deadlines.get_or_insert_with(Box::default);
+        if received || d.last_rx.is_none() {
+            d.last_rx = Some(now);
+            d.pong_deadline = None;
         }
     }
 
     /// Starts the close timeout unless it already runs.
     pub(super) fn arm_close(&mut self, now: Instant, timeout: Duration) {
-        if self.close_deadline.is_none() {
+        let d = self.deadlines.get_or_insert_with(Box::default);
+        if d.close_deadline.is_none() {
             // A timeout too large to represent means "never".
-            self.close_deadline = now.checked_add(timeout);
+            d.close_deadline = now.checked_add(timeout);
         }
+    }
+
+    fn close_deadline(&self) -> Option<Instant> {
+        self.deadlines.as_ref()?.close_deadline
+    }
+
+    fn pong_deadline(&self) -> Option<Instant> {
+        self.deadlines.as_ref()?.pong_deadline
     }
 
     fn keepalive_deadline(&self, interval: Option<Duration>) -> Option<Instant> {
         let interval = interval?;
-        self.pong_deadline
-            .or_else(|| self.last_rx.and_then(|t| t.checked_add(interval)))
+        let d = self.deadlines.as_ref()?;
+        d.pong_deadline
+            .or_else(|| d.last_rx.and_then(|t| t.checked_add(interval)))
     }
 }
 
 impl Connection {
     /// See [`Connection::handle_timeout`].
     pub(super) fn on_timeout(&mut self, now: Instant) -> Result<(), ProtocolError> {
-        self.timers.on_input(now, false);
-        if self.timers.close_deadline.is_some_and(|d| now >= d) {
+        self.timers.on_input(now, false, self.config.ping_interval);
+        if self.timers.close_deadline().is_some_and(|d| now >= d) {
             self.close_timed_out();
             return Ok(());
         }
@@ -56,15 +80,20 @@ impl Connection {
         let Some(interval) = self.config.ping_interval else {
             return Ok(());
         };
-        if self.timers.pong_deadline.is_some_and(|d| now >= d) {
+        if self.timers.pong_deadline().is_some_and(|d| now >= d) {
             self.fail(&ProtocolError::Timeout, now);
             return Err(ProtocolError::Timeout);
         }
-        let idle_since = self.timers.last_rx.unwrap_or(now);
+        let pong_timeout = self.config.pong_timeout;
+        // `on_input` above allocated the deadlines: keepalive is on.
+        let Some(d) = self.timers.deadlines.as_deref_mut() else {
+            return Ok(());
+        };
+        let idle_since = d.last_rx.unwrap_or(now);
         let due = idle_since.checked_add(interval).is_some_and(|t| now >= t);
-        if self.timers.pong_deadline.is_none() && due {
+        if d.pong_deadline.is_none() && due {
+            d.pong_deadline = now.checked_add(pong_timeout);
             self.queue_control(OpCode::Ping, &[]);
-            self.timers.pong_deadline = now.checked_add(self.config.pong_timeout);
         }
         Ok(())
     }
@@ -78,7 +107,7 @@ impl Connection {
             State::Open => self.timers.keepalive_deadline(self.config.ping_interval),
             _ => None,
         };
-        match (self.timers.close_deadline, keepalive) {
+        match (self.timers.close_deadline(), keepalive) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -91,6 +120,8 @@ impl Connection {
         self.sending = None;
         self.recv.clear();
         self.out.clear();
-        self.timers.close_deadline = None;
+        if let Some(d) = self.timers.deadlines.as_deref_mut() {
+            d.close_deadline = None;
+        }
     }
 }

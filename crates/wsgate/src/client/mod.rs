@@ -63,7 +63,7 @@ pub enum ProxyMode {
 /// A reusable client configuration.
 #[derive(Clone, Debug)]
 pub struct Connector {
-    pub(crate) config: Config,
+    pub(crate) config: std::sync::Arc<Config>,
     pub(crate) handshake: ClientConfig,
     pub(crate) roots: TlsRoots,
     pub(crate) proxy: ProxyMode,
@@ -83,7 +83,7 @@ impl Connector {
     /// A connector with default settings.
     pub fn new() -> Self {
         Self {
-            config: Config::default(),
+            config: std::sync::Arc::new(Config::default()),
             handshake: ClientConfig::default(),
             roots: TlsRoots::default(),
             proxy: ProxyMode::default(),
@@ -96,7 +96,7 @@ impl Connector {
 
     /// Sets the connection settings. Default is [`Config::default`].
     pub fn config(&mut self, config: Config) -> &mut Self {
-        self.config = config;
+        self.config = std::sync::Arc::new(config);
         self
     }
 
@@ -196,10 +196,10 @@ impl Connector {
         }
         let mut stream = self.secure(target, tcp).await?;
         let (response, rest) = self.handshake(&mut stream, target).await?;
-        let mut ws = WebSocket::from_parts(
+        let mut ws = WebSocket::from_shared(
             stream,
             Role::Client,
-            &self.config,
+            std::sync::Arc::clone(&self.config),
             response.deflate,
             rest,
             response.protocol.clone(),
