@@ -5,9 +5,7 @@
 //! high (64 MiB messages, 16 MiB frames) because the Autobahn suite sends large
 //! messages. One task per connection.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -36,14 +34,15 @@ pub(crate) struct Args {
 /// Runs the server until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let listener = super::bind(&args.listen).await?;
-    // Shared, not cloned: each connection task then holds 8 bytes, not the whole acceptor.
-    let acceptor = Arc::new(acceptor(&args));
+    let acceptor = acceptor(&args);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    let acceptor = Arc::clone(&acceptor);
-                    tokio::spawn(async move { serve_connection(&acceptor, tcp, peer).await });
+                    debug!(%peer, "accepted");
+                    // The task is this future and nothing else: no wrapper holding a
+                    // second copy of its arguments (docs/memory.md).
+                    tokio::spawn(serve_connection(acceptor.clone(), tcp));
                 }
                 Err(err) => {
                     // Out of file descriptors and the like: back off instead of spinning.
@@ -73,43 +72,62 @@ fn acceptor(args: &Args) -> Acceptor {
     acceptor
 }
 
-async fn serve_connection(acceptor: &Acceptor, tcp: TcpStream, peer: SocketAddr) {
+/// One connection's task. It holds only what an idle connection needs: `Acceptor`
+/// clones are pointers to shared settings, and the peer's address is looked up for the
+/// log lines that want it instead of being kept (docs/memory.md).
+async fn serve_connection(acceptor: Acceptor, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
-    match acceptor.accept(tcp).await {
-        Ok(mut ws) => {
-            debug!(%peer, "connected");
-            // By reference: an async fn that takes the socket by value keeps the argument
-            // and its moved copy in separate slots of its state (~0.5 KiB more per idle
-            // connection, docs/memory.md).
-            echo(&mut ws, peer).await;
+    let mut ws = match acceptor.accept(tcp).await {
+        Ok(ws) => ws,
+        Err(err) => {
+            debug!("handshake failed: {err}");
+            return;
         }
-        Err(err) => debug!(%peer, "handshake failed: {err}"),
-    }
+    };
+    debug!(peer = ?ws.get_ref().peer_addr(), "connected");
+    // By reference: an async fn that takes the socket by value keeps the argument and
+    // its moved copy in separate slots of its state (docs/memory.md).
+    echo(&mut ws).await;
 }
 
 /// Sends every data message back until the connection ends. Pings are answered and
 /// the close handshake is completed by the driver.
-pub(crate) async fn echo<S>(ws: &mut WebSocket<S>, peer: SocketAddr)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    while let Some(event) = ws.recv().await {
-        match event {
-            Ok(msg) if msg.is_data() => {
-                if let Err(err) = ws.send(msg).await {
-                    debug!(%peer, "send failed: {err}");
-                    break;
-                }
+async fn echo(ws: &mut WebSocket<TcpStream>) {
+    loop {
+        let msg = match ws.recv().await {
+            Some(Ok(msg)) => msg,
+            Some(Err(err)) => {
+                debug!(peer = ?ws.get_ref().peer_addr(), "connection ended: {err}");
+                return;
             }
-            Ok(_) => {}
-            Err(err) => {
-                debug!(%peer, "connection ended: {err}");
-                break;
-            }
+            None => break,
+        };
+        if !msg.is_data() {
+            continue;
+        }
+        if let Err(err) = ws.send(msg).await {
+            debug!(peer = ?ws.get_ref().peer_addr(), "send failed: {err}");
+            return;
         }
     }
-    debug!(%peer, "disconnected");
+    debug!(peer = ?ws.get_ref().peer_addr(), "disconnected");
 }
 
 const MAX_MESSAGE_SIZE: usize = 64 << 20;
 const MAX_FRAME_SIZE: usize = 16 << 20;
+#[cfg(test)]
+mod tests {
+    /// The task of an idle connection fits tokio's 640-byte task cell (docs/memory.md):
+    /// a larger future costs 128 bytes more per connection.
+    #[cfg(target_pointer_width = "64")]
+    #[tokio::test]
+    async fn the_connection_task_is_small() -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let _client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+        let (tcp, _) = listener.accept().await?;
+        let task = super::serve_connection(wsgate::Acceptor::new(), tcp);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 528, "the connection future grew to {size} bytes");
+        Ok(())
+    }
+}
