@@ -1,7 +1,9 @@
 //! Client handshake on real bytes: the request we write, and every way a server's
 //! response can be accepted or refused.
 
-use wsgate_proto::handshake::{ClientConfig, ClientHandshake, HandshakeError, Response};
+use wsgate_proto::handshake::{
+    ClientConfig, ClientHandshake, HandshakeError, InvalidResponse, Response,
+};
 use wsgate_proto::{DeflateConfig, PerMessageDeflate};
 
 const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -32,8 +34,23 @@ fn respond(extra: &str) -> Result<Option<(Response, usize)>, HandshakeError> {
     hs.parse_response(format!("{HEAD_101}{extra}\r\n").as_bytes())
 }
 
-fn err(extra: &str) -> Option<HandshakeError> {
-    respond(extra).err()
+fn err(extra: &str) -> Option<InvalidResponse> {
+    problem(respond(extra))
+}
+
+/// What is wrong with a 101 response, checking that the error kept its headers.
+fn problem<T>(result: Result<T, HandshakeError>) -> Option<InvalidResponse> {
+    let e = result.err()?;
+    assert_eq!(e.status(), Some(101), "{e}");
+    assert!(
+        e.headers()
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("upgrade"))
+            || e.problem() == Some(&InvalidResponse::MissingUpgrade),
+        "headers kept: {:?}",
+        e.headers()
+    );
+    e.problem().cloned()
 }
 
 #[test]
@@ -232,30 +249,34 @@ fn upgrade_connection_and_accept_errors() {
     let hs = handshake(&[], None);
     let accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
     let cases = [
-        (format!("Connection: Upgrade\r\n{accept}"), HandshakeError::MissingUpgrade),
-        (format!("Upgrade: h2c\r\nConnection: Upgrade\r\n{accept}"), HandshakeError::MissingUpgrade),
+        (format!("Connection: Upgrade\r\n{accept}"), InvalidResponse::MissingUpgrade),
+        (format!("Upgrade: h2c\r\nConnection: Upgrade\r\n{accept}"), InvalidResponse::MissingUpgrade),
         (
             format!("Upgrade: websocket\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{accept}"),
-            HandshakeError::MissingUpgrade,
+            InvalidResponse::MissingUpgrade,
         ),
-        (format!("Upgrade: websocket\r\n{accept}"), HandshakeError::MissingConnection),
-        (format!("Upgrade: websocket\r\nConnection: close\r\n{accept}"), HandshakeError::MissingConnection),
-        ("Upgrade: websocket\r\nConnection: Upgrade\r\n".to_owned(), HandshakeError::BadAccept),
+        (format!("Upgrade: websocket\r\n{accept}"), InvalidResponse::MissingConnection),
+        (format!("Upgrade: websocket\r\nConnection: close\r\n{accept}"), InvalidResponse::MissingConnection),
+        ("Upgrade: websocket\r\nConnection: Upgrade\r\n".to_owned(), InvalidResponse::BadAccept),
         (
             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x3JJHMbDL1EzLkh9GBhXDw==\r\n".to_owned(),
-            HandshakeError::BadAccept,
+            InvalidResponse::BadAccept,
         ),
-        (format!("Upgrade: websocket\r\nConnection: Upgrade\r\n{accept}{accept}"), HandshakeError::BadAccept),
+        (format!("Upgrade: websocket\r\nConnection: Upgrade\r\n{accept}{accept}"), InvalidResponse::BadAccept),
     ];
     for (headers, want) in cases {
         let buf = format!("HTTP/1.1 101 Switching Protocols\r\n{headers}\r\n");
-        assert_eq!(hs.parse_response(buf.as_bytes()), Err(want), "{headers}");
+        assert_eq!(
+            problem(hs.parse_response(buf.as_bytes())),
+            Some(want),
+            "{headers}"
+        );
     }
 }
 
 #[test]
 fn protocol_errors() {
-    let unexpected = |p: &str| Some(HandshakeError::UnexpectedProtocol(p.into()));
+    let unexpected = |p: &str| Some(InvalidResponse::UnexpectedProtocol(p.into()));
     assert_eq!(err("Sec-WebSocket-Protocol: mqtt\r\n"), unexpected("mqtt"));
     assert_eq!(
         err("Sec-WebSocket-Protocol: chat, mqtt\r\n"),
@@ -269,7 +290,7 @@ fn protocol_errors() {
     let no_offer = handshake(&[], None);
     let buf = format!("{HEAD_101}Sec-WebSocket-Protocol: chat\r\n\r\n");
     assert_eq!(
-        no_offer.parse_response(buf.as_bytes()).err(),
+        problem(no_offer.parse_response(buf.as_bytes())),
         unexpected("chat")
     );
     let shown = unexpected("mqtt").map(|e| e.to_string());
@@ -321,7 +342,11 @@ fn extension_errors() {
     ];
     for (ext, why) in cases {
         let got = err(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
-        assert_eq!(got, Some(HandshakeError::BadExtension(why.into())), "{ext}");
+        assert_eq!(
+            got,
+            Some(InvalidResponse::BadExtension(why.into())),
+            "{ext}"
+        );
     }
 }
 
@@ -335,18 +360,19 @@ fn extension_errors_that_depend_on_the_offer() {
     );
     let why = "permessage-deflate: server_max_window_bits=11 exceeds the requested 10";
     assert_eq!(
-        hs.parse_response(buf.as_bytes()),
-        Err(HandshakeError::BadExtension(why.into()))
+        problem(hs.parse_response(buf.as_bytes())),
+        Some(InvalidResponse::BadExtension(why.into()))
     );
 
     let no_offer = handshake(&[], None);
     let buf = format!("{HEAD_101}Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
     let why = "permessage-deflate was not offered";
+    let got = no_offer.parse_response(buf.as_bytes());
     assert_eq!(
-        no_offer.parse_response(buf.as_bytes()),
-        Err(HandshakeError::BadExtension(why.into()))
+        problem(got.clone()),
+        Some(InvalidResponse::BadExtension(why.into()))
     );
-    let shown = HandshakeError::BadExtension(why.into()).to_string();
+    let shown = got.err().map(|e| e.to_string()).unwrap_or_default();
     assert_eq!(
         shown,
         "server answered with an invalid extension: permessage-deflate was not offered"

@@ -128,7 +128,8 @@ pub struct Response {
     pub deflate: Option<PerMessageDeflate>,
 }
 
-/// Why a client handshake failed. Each variant keeps the response status and headers.
+/// Why a client handshake failed. Every variant that got as far as a response head
+/// keeps its status and headers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeError {
@@ -146,6 +147,19 @@ pub enum HandshakeError {
         /// at most 4 KiB); the driver may read more before reporting.
         body: Vec<u8>,
     },
+    /// A `101 Switching Protocols` response that breaks RFC 6455 §4.1.
+    Invalid {
+        /// What is wrong with it.
+        problem: InvalidResponse,
+        /// Response headers.
+        headers: Vec<(String, Vec<u8>)>,
+    },
+}
+
+/// What is wrong with a 101 response ([`HandshakeError::Invalid`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidResponse {
     /// `Upgrade: websocket` missing or wrong.
     MissingUpgrade,
     /// `Connection: upgrade` missing or wrong.
@@ -158,6 +172,33 @@ pub enum HandshakeError {
     BadExtension(String),
 }
 
+impl HandshakeError {
+    /// The response's status code, if a response head was parsed.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::MalformedResponse(_) => None,
+            Self::Status { status, .. } => Some(*status),
+            Self::Invalid { .. } => Some(101),
+        }
+    }
+
+    /// The response's headers, in order (empty if no head was parsed).
+    pub fn headers(&self) -> &[(String, Vec<u8>)] {
+        match self {
+            Self::MalformedResponse(_) => &[],
+            Self::Status { headers, .. } | Self::Invalid { headers, .. } => headers,
+        }
+    }
+
+    /// What is wrong with a 101 response, if that is the failure.
+    pub fn problem(&self) -> Option<&InvalidResponse> {
+        match self {
+            Self::Invalid { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -165,6 +206,14 @@ impl std::fmt::Display for HandshakeError {
             Self::Status { status, reason, .. } => {
                 write!(f, "server rejected the handshake: {status} {reason}")
             }
+            Self::Invalid { problem, .. } => problem.fmt(f),
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
             Self::MissingUpgrade => f.write_str("handshake response lacks 'Upgrade: websocket'"),
             Self::MissingConnection => {
                 f.write_str("handshake response lacks 'Connection: upgrade'")

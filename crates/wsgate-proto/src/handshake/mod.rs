@@ -21,7 +21,7 @@ mod request;
 mod response;
 mod server;
 
-pub use client::{ClientConfig, ClientHandshake, HandshakeError, Response};
+pub use client::{ClientConfig, ClientHandshake, HandshakeError, InvalidResponse, Response};
 pub use server::{Accept, Rejection, Request, ServerConfig};
 
 /// Computes `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455 §4.2.2):

@@ -2,7 +2,7 @@
 //! the RFC 6455 §4.1 / RFC 7692 §5.1 checks behind
 //! [`ClientHandshake::parse_response`](super::ClientHandshake::parse_response).
 
-use super::client::{HandshakeError, Response};
+use super::client::{HandshakeError, InvalidResponse, Response};
 use super::extensions;
 use super::headers::{self, HeaderVec, MAX_HEADERS, lossy};
 use super::negotiate::{self, Params};
@@ -86,26 +86,42 @@ impl Head {
                 "101 response is not http/1.1".into(),
             ));
         }
-        let h = &self.headers;
-        match headers::single(h, "upgrade") {
-            Ok(Some(v)) if headers::trim_ows(v).eq_ignore_ascii_case(b"websocket") => {}
-            _ => return Err(HandshakeError::MissingUpgrade),
+        match check_101(&self.headers, accept, protocols, offer) {
+            Ok((protocol, deflate)) => Ok(Response {
+                headers: self.headers,
+                protocol,
+                deflate,
+            }),
+            Err(problem) => Err(HandshakeError::Invalid {
+                problem,
+                headers: self.headers,
+            }),
         }
-        if !headers::list_contains(h, "connection", "upgrade") {
-            return Err(HandshakeError::MissingConnection);
-        }
-        match headers::single(h, "sec-websocket-accept") {
-            Ok(Some(v)) if headers::trim_ows(v) == accept.as_bytes() => {}
-            _ => return Err(HandshakeError::BadAccept),
-        }
-        let protocol = selected_protocol(h, protocols)?;
-        let deflate = negotiated_deflate(h, offer)?;
-        Ok(Response {
-            headers: self.headers,
-            protocol,
-            deflate,
-        })
     }
+}
+
+/// The RFC 6455 §4.1 checks of a 101 response, in order: the agreed subprotocol and
+/// permessage-deflate parameters, or the first problem found.
+fn check_101(
+    h: &[(String, Vec<u8>)],
+    accept: &str,
+    protocols: &[String],
+    offer: Option<&Params>,
+) -> Result<(Option<String>, Option<PerMessageDeflate>), InvalidResponse> {
+    match headers::single(h, "upgrade") {
+        Ok(Some(v)) if headers::trim_ows(v).eq_ignore_ascii_case(b"websocket") => {}
+        _ => return Err(InvalidResponse::MissingUpgrade),
+    }
+    if !headers::list_contains(h, "connection", "upgrade") {
+        return Err(InvalidResponse::MissingConnection);
+    }
+    match headers::single(h, "sec-websocket-accept") {
+        Ok(Some(v)) if headers::trim_ows(v) == accept.as_bytes() => {}
+        _ => return Err(InvalidResponse::BadAccept),
+    }
+    let protocol = selected_protocol(h, protocols)?;
+    let deflate = negotiated_deflate(h, offer)?;
+    Ok((protocol, deflate))
 }
 
 /// The subprotocol the server selected: at most one header line holding exactly one
@@ -113,7 +129,7 @@ impl Head {
 fn selected_protocol(
     h: &[(String, Vec<u8>)],
     offered: &[String],
-) -> Result<Option<String>, HandshakeError> {
+) -> Result<Option<String>, InvalidResponse> {
     let mut lines = headers::values(h, "sec-websocket-protocol");
     let Some(first) = lines.next() else {
         return Ok(None);
@@ -122,12 +138,12 @@ fn selected_protocol(
     let chosen = offered.iter().find(|p| p.as_bytes() == value);
     match (chosen, lines.next()) {
         (Some(p), None) => Ok(Some(p.clone())),
-        (_, Some(second)) => Err(HandshakeError::UnexpectedProtocol(format!(
+        (_, Some(second)) => Err(InvalidResponse::UnexpectedProtocol(format!(
             "{}, {}",
             lossy(value),
             lossy(headers::trim_ows(second))
         ))),
-        (None, None) => Err(HandshakeError::UnexpectedProtocol(lossy(value))),
+        (None, None) => Err(InvalidResponse::UnexpectedProtocol(lossy(value))),
     }
 }
 
@@ -135,8 +151,8 @@ fn selected_protocol(
 fn negotiated_deflate(
     h: &[(String, Vec<u8>)],
     offer: Option<&Params>,
-) -> Result<Option<PerMessageDeflate>, HandshakeError> {
-    let bad = HandshakeError::BadExtension;
+) -> Result<Option<PerMessageDeflate>, InvalidResponse> {
+    let bad = InvalidResponse::BadExtension;
     let answered = extensions::parse(headers::values(h, "sec-websocket-extensions"))
         .map_err(|e| bad(format!("malformed sec-websocket-extensions: {e}")))?;
     let mut agreed = None;
