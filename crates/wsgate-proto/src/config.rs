@@ -56,6 +56,13 @@ pub struct Config {
     pub compression_threshold: usize,
     /// zlib compression level, 0..=9. Default is 1 (fast; WebSocket payloads are small).
     pub compression_level: u32,
+    /// Compress messages even when their deflate stream is larger than they are.
+    /// Default is `false`: such messages (already compressed, encrypted or random data,
+    /// which zlib grows by up to 1/8) are sent uncompressed, so that they never exceed a
+    /// peer's size limit that the uncompressed message would meet. Streamed messages
+    /// ([`Connection::send_chunk`](crate::Connection::send_chunk)) are always compressed
+    /// when permessage-deflate is on: their first frame is sent before the rest is known.
+    pub always_compress: bool,
     /// Largest chunk, in bytes, handed out per event in streaming mode. Default is 64 KiB.
     pub stream_chunk_size: usize,
 }
@@ -69,6 +76,7 @@ impl Default for Config {
             pong_timeout: Duration::from_secs(20),
             compression_threshold: 64,
             compression_level: 1,
+            always_compress: false,
             stream_chunk_size: 64 << 10,
         }
     }
@@ -108,6 +116,12 @@ impl Config {
     /// Sets the zlib level (clamped to 0..=9). Default is 1.
     pub fn compression_level(&mut self, level: u32) -> &mut Self {
         self.compression_level = level.min(9);
+        self
+    }
+
+    /// Sets whether to compress messages that deflate makes larger. Default is `false`.
+    pub fn always_compress(&mut self, on: bool) -> &mut Self {
+        self.always_compress = on;
         self
     }
 

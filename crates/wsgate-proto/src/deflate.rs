@@ -98,6 +98,15 @@ impl Deflate {
         }
     }
 
+    /// The message just compressed goes out uncompressed instead (its deflate stream was
+    /// larger): forget it, so that the next message does not refer back to bytes the peer
+    /// never inflated. The compressor's memory is kept for the next message.
+    pub(crate) fn discard_tx_message(&mut self) {
+        if let Some(c) = &mut self.compressor {
+            c.reset();
+        }
+    }
+
     /// A sent message ended: drop the compressor unless its context is kept.
     pub(crate) fn end_tx_message(&mut self) {
         if self.tx_no_context_takeover() {

@@ -139,11 +139,19 @@ mod tests {
 
     #[test]
     fn compressed_frame_is_made_once_per_window() {
-        let p = PreparedMessage::new(Message::text("Hello"));
+        let p = PreparedMessage::new(Message::text("Hello Hello Hello Hello"));
         let a = p.compressed(1, 15).unwrap();
         let b = p.compressed(9, 15).unwrap();
         assert_eq!(a.frame.as_ptr(), b.frame.as_ptr());
-        assert_eq!(&a.frame[..], b"\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00");
+        assert_eq!(&a.frame[..2], b"\xc1\x0a");
         assert_eq!(a.header_len, 2);
+    }
+
+    /// RFC 7692 §7.2.3.1.
+    #[test]
+    fn hello_is_compressed_as_in_the_rfc() {
+        let p = PreparedMessage::new(Message::text("Hello"));
+        let c = p.compressed(1, 15).unwrap();
+        assert_eq!(&c.frame[..], b"\xc1\x07\xf2\x48\xcd\xc9\xc9\x07\x00");
     }
 }

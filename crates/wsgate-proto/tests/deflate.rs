@@ -89,6 +89,64 @@ fn round_trips_for_every_window_and_context_combination() {
     }
 }
 
+/// Bytes that deflate cannot shrink (xorshift noise).
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// zlib-rs at level 1 grows random data by ~5 % (up to 1/8); such messages go out
+/// uncompressed (RSV1 clear, the payload as is), and the compressed messages around
+/// them still inflate, with and without context takeover, in both directions.
+#[test]
+fn incompressible_messages_are_sent_uncompressed() {
+    let text = json(50);
+    for (nct, from_client) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut p = Pair::new(&Config::default(), Some(pmd(15, 15, nct, nct)));
+        for round in 0..3 {
+            let (frames, got) = one_way(&mut p, from_client, Message::text(text.as_str()));
+            assert_eq!(got, [Ok(Event::Message(Message::text(text.as_str())))]);
+            assert_eq!(
+                frames[0].rsv, 4,
+                "compressible text is compressed ({round})"
+            );
+
+            let bin = noise(70_000 + round);
+            let (frames, got) = one_way(&mut p, from_client, Message::binary(bin.clone()));
+            assert_eq!(
+                frames[0].rsv, 0,
+                "noise goes out uncompressed ({nct} {round})"
+            );
+            assert_eq!(frames[0].payload.len(), bin.len());
+            assert_eq!(got, [Ok(Event::Message(Message::binary(bin)))]);
+        }
+    }
+}
+
+/// A prepared message shares its uncompressed frame when compressing would grow it.
+#[test]
+fn incompressible_prepared_messages_are_sent_uncompressed() {
+    let bin = noise(10_000);
+    let prepared = wsgate_proto::PreparedMessage::new(Message::binary(bin.clone()));
+    let mut p = Pair::new(&Config::default(), Some(pmd(15, 15, true, true)));
+    p.server.send_prepared(&prepared, p.now).unwrap();
+    let wire = take_transmit(&mut p.server);
+    let frames = parse_frames(&wire);
+    assert_eq!((frames[0].rsv, frames[0].payload.len()), (0, bin.len()));
+    p.to_client.extend_from_slice(&wire);
+    assert_eq!(
+        p.client_events(),
+        [Ok(Event::Message(Message::binary(bin)))]
+    );
+}
+
 #[test]
 fn context_takeover_makes_the_second_identical_message_smaller() {
     let text = json(20);
@@ -110,11 +168,9 @@ fn rfc_7692_hello_example_bytes() {
     let mut config = Config::default();
     config.compression_threshold(0);
     let mut s = Connection::new(Role::Server, &config, Some(PerMessageDeflate::default()));
+    // Compressed, "Hello" is the 7 bytes below: larger, so it goes out as is.
     s.send(Message::text("Hello"), Instant::now()).unwrap();
-    assert_eq!(
-        take_transmit(&mut s),
-        [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
-    );
+    assert_eq!(take_transmit(&mut s), b"\x81\x05Hello");
     let deflate = Some(PerMessageDeflate::default());
     let examples: [&[u8]; 4] = [
         // §7.2.3.1: a message compressed in one frame.

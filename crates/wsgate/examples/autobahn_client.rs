@@ -35,13 +35,16 @@ fn connector(deflate: bool) -> Connector {
     let mut limits = Limits::default();
     limits.max_frame_size(64 << 20).max_message_size(64 << 20);
     let mut config = Config::default();
-    // Compress every message, however small: kosoku's case 12/13 checker hashes an
-    // uncompressed echo as `str` and errors ("Strings must be encoded before hashing"),
-    // so the 64-byte default threshold would turn its 16-byte cases into ERROR.
+    // Compress every message, however small and however incompressible: kosoku's case
+    // 12/13 checker hashes an uncompressed text echo as `str` and errors ("Strings must
+    // be encoded before hashing"), so the 64-byte default threshold would turn its
+    // 16-byte cases into ERROR, and sending random text uncompressed (the default) its
+    // 12.2/12.5 cases.
     config
         .limits(limits)
         .close_timeout(Duration::from_secs(5))
-        .compression_threshold(0);
+        .compression_threshold(0)
+        .always_compress(true);
     let mut c = Connector::new();
     c.config(config).proxy(ProxyMode::None);
     if deflate {

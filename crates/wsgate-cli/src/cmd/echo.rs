@@ -29,6 +29,11 @@ pub(crate) struct Args {
     /// (cases 12.x.1 and 13.x.1 end in ERROR "Strings must be encoded before hashing").
     #[arg(long, value_name = "BYTES", default_value_t = 0)]
     compression_threshold: usize,
+    /// With permessage-deflate, compress messages even when that makes them larger
+    /// (random or already compressed data). By default they are sent uncompressed;
+    /// kosoku 0.1.0 errors on such uncompressed text echoes in sections 12 and 13.
+    #[arg(long)]
+    always_compress: bool,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -65,7 +70,8 @@ fn acceptor(args: &Args) -> Acceptor {
     let mut config = Config::default();
     config
         .limits(limits)
-        .compression_threshold(args.compression_threshold);
+        .compression_threshold(args.compression_threshold)
+        .always_compress(args.always_compress);
     let mut acceptor = Acceptor::new();
     acceptor.config(config);
     acceptor.deflate((!args.no_compress).then(DeflateConfig::default));

@@ -11,7 +11,7 @@ use crate::frame::MAX_CONTROL_PAYLOAD;
 use crate::mask_key::next_key;
 use crate::message::{DataKind, Message};
 use crate::outbuf::FrameSpec;
-use crate::prepared::PreparedMessage;
+use crate::prepared::{Framed, PreparedMessage};
 use crate::types::{CloseCode, OpCode, Role};
 use crate::utf8::Utf8Validator;
 
@@ -67,6 +67,9 @@ impl Connection {
             }
             Some(_) => None,
         };
+        // Incompressible: the uncompressed frame is smaller (see `Config::always_compress`).
+        let larger = |c: &Framed| c.frame.len() - c.header_len >= msg.payload().len();
+        let shared = shared.filter(|c| self.config.always_compress || !larger(c));
         match (shared, self.role) {
             (Some(c), Role::Server) => self.out.push_raw(c.frame),
             (Some(c), Role::Client) => self
@@ -167,13 +170,21 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues a whole data message, compressed when negotiated and worth it.
+    /// Queues a whole data message, compressed when negotiated and worth it: at least
+    /// the compression threshold long, and smaller compressed (unless
+    /// [`Config::always_compress`](crate::Config::always_compress)).
     fn queue_data(&mut self, op: OpCode, payload: Bytes) {
         let threshold = self.config.compression_threshold;
+        let always = self.config.always_compress;
         let deflated = match self.deflate.as_deref_mut() {
-            Some(d) if payload.len() >= threshold => {
-                d.compress(&payload, true).inspect(|_| d.end_tx_message())
-            }
+            Some(d) if payload.len() >= threshold => match d.compress(&payload, true) {
+                Some(c) if !always && c.len() >= payload.len() && !payload.is_empty() => {
+                    d.discard_tx_message();
+                    d.end_tx_message();
+                    None
+                }
+                c => c.inspect(|_| d.end_tx_message()),
+            },
             _ => None,
         };
         let rsv1 = deflated.is_some();
