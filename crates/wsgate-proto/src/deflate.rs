@@ -6,8 +6,10 @@
 //! (§7.2.2). Inflation runs in bounded output steps and stops at the caller's limit, so
 //! a decompression bomb costs at most the limit in memory and time.
 //!
-//! Contexts are allocated on first use and dropped after each message when the side's
-//! `no_context_takeover` applies, so idle connections hold no zlib state.
+//! Contexts are allocated on first use. When a side's `no_context_takeover` applies, its
+//! context is borrowed from a per-thread [`pool`] for each message and returned at the
+//! end of it, so idle connections hold no zlib state and a message does not pay for a
+//! new context.
 //!
 //! **Window bits 8.** zlib (and zlib-rs, through flate2) cannot make a raw deflate
 //! stream with an 8-bit window: flate2 rejects it (`window_bits must be within 9 ..= 15`)
@@ -20,6 +22,8 @@
 
 use bytes::{Buf, Bytes};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+mod pool;
 
 use crate::error::ProtocolError;
 use crate::pmd::PerMessageDeflate;
@@ -86,9 +90,14 @@ impl Deflate {
     pub(crate) fn compress(&mut self, input: &[u8], fin: bool) -> Option<Vec<u8>> {
         let bits = self.tx_window()?;
         let level = self.level;
-        let c = self
-            .compressor
-            .get_or_insert_with(|| new_compressor(level, bits));
+        let pooled = self.tx_no_context_takeover();
+        let c = self.compressor.get_or_insert_with(|| {
+            if pooled {
+                pool::compressor(level, bits)
+            } else {
+                new_compressor(level, bits)
+            }
+        });
         match deflate_sync(c, input, fin) {
             Ok(out) => Some(out),
             Err(()) => {
@@ -107,10 +116,14 @@ impl Deflate {
         }
     }
 
-    /// A sent message ended: drop the compressor unless its context is kept.
+    /// A sent message ended: return the compressor to the pool unless its context is
+    /// kept.
     pub(crate) fn end_tx_message(&mut self) {
-        if self.tx_no_context_takeover() {
-            self.compressor = None;
+        if !self.tx_no_context_takeover() {
+            return;
+        }
+        if let (Some(c), Some(bits)) = (self.compressor.take(), self.tx_window()) {
+            pool::put_compressor(self.level, bits, c);
         }
     }
 
@@ -125,9 +138,14 @@ impl Deflate {
         max_out: usize,
     ) -> Result<bool, ProtocolError> {
         let bits = self.rx_window();
-        let d = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let pooled = self.rx_no_context_takeover();
+        let d = self.decompressor.get_or_insert_with(|| {
+            if pooled {
+                pool::decompressor(bits)
+            } else {
+                Decompress::new_with_window_bits(false, bits)
+            }
+        });
         loop {
             if inflate_bytes(d, &mut self.rx_pending, out, max_out)? {
                 return Ok(true);
@@ -145,16 +163,24 @@ impl Deflate {
         !self.rx_pending.is_empty() || self.rx_tail
     }
 
-    /// A received message ended: drop the decompressor unless the peer keeps context.
+    /// A received message ended: return the decompressor to the pool unless the peer
+    /// keeps context.
     pub(crate) fn end_rx_message(&mut self) {
         self.rx_pending = Bytes::new();
         self.rx_tail = false;
-        let peer_resets = match self.role {
+        if !self.rx_no_context_takeover() {
+            return;
+        }
+        if let Some(d) = self.decompressor.take() {
+            pool::put_decompressor(self.rx_window(), d);
+        }
+    }
+
+    /// Whether the peer starts every message from an empty window.
+    fn rx_no_context_takeover(&self) -> bool {
+        match self.role {
             Role::Server => self.params.client_no_context_takeover,
             Role::Client => self.params.server_no_context_takeover,
-        };
-        if peer_resets {
-            self.decompressor = None;
         }
     }
 
@@ -174,8 +200,11 @@ impl Deflate {
 
 /// Compresses a whole message with a fresh context (for prepared messages).
 pub(crate) fn compress_message(input: &[u8], level: u32, bits: u8) -> Option<Vec<u8>> {
-    let mut c = new_compressor(level.min(9), bits.clamp(9, 15));
-    deflate_sync(&mut c, input, true).ok()
+    let (level, bits) = (level.min(9), bits.clamp(9, 15));
+    let mut c = pool::compressor(level, bits);
+    let out = deflate_sync(&mut c, input, true).ok()?;
+    pool::put_compressor(level, bits, c);
+    Some(out)
 }
 
 fn new_compressor(level: u32, bits: u8) -> Compress {
