@@ -52,7 +52,7 @@ class WsgateClient {
 
   /** Subscribes (and keeps the subscription across reconnects). Resolves to the reply. */
   subscribe(channel, options = {}) {
-    const sub = { options, lastOffset: null, first: null };
+    const sub = { options, lastOffset: null, epoch: null, first: null };
     const first = new Promise((resolve, reject) => { sub.first = { resolve, reject }; });
     this._subs.set(channel, sub);
     if (this.state === "open") this._subscribe(channel, sub, options.history ?? 0);
@@ -151,7 +151,9 @@ class WsgateClient {
     if (sub.options.presence) fields.presence = sub.options.presence;
     this.request("subscribe", fields).then((reply) => {
       if (this._subs.get(channel) !== sub) return;
-      const reset = sub.lastOffset !== null && reply.offset < sub.lastOffset; // server restarted
+      // Offsets start again when the channel's epoch changes (a server restart).
+      const reset = sub.lastOffset !== null && (reply.epoch !== sub.epoch || reply.offset < sub.lastOffset);
+      sub.epoch = reply.epoch;
       for (const entry of reply.history || []) {
         if (sub.lastOffset === null || reset || entry.offset > sub.lastOffset) {
           sub.lastOffset = entry.offset;

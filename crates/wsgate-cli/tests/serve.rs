@@ -29,6 +29,8 @@ async fn subscribe_publish_history_and_presence() {
         assert_eq!(reply["ok"], true, "{reply}");
         assert_eq!(reply["members"], json!([{"id": reply["members"][0]["id"], "name":"ann"}]));
         assert_eq!(event(&mut ann).await["presence"], "join");
+        let epoch = reply["epoch"].clone();
+        assert!(epoch.as_str().is_some_and(|e| !e.is_empty()), "{reply}");
         for (i, text) in ["one", "two", "three"].iter().enumerate() {
             let id = 10 + i;
             send(&mut ann, json!({"id":id,"op":"publish","channel":"chat:room1","data":{"text":text}})).await;
@@ -40,7 +42,7 @@ async fn subscribe_publish_history_and_presence() {
 
         let mut bob = server.ws().await;
         let reply = request(&mut bob, json!({"id":"b1","op":"subscribe","channel":"chat:room1","presence":{"name":"bob"},"history":2})).await;
-        assert_eq!(reply["offset"], 3);
+        assert_eq!((reply["offset"].clone(), reply["epoch"].clone()), (json!(3), epoch));
         let history: Vec<_> = reply["history"].as_array().unwrap().iter().map(|e| (e["offset"].clone(), e["data"]["text"].clone())).collect();
         assert_eq!(history, [(json!(2), json!("two")), (json!(3), json!("three"))]);
         let names: Vec<_> = reply["members"].as_array().unwrap().iter().map(|m| m["name"].clone()).collect();

@@ -8,7 +8,9 @@
 //! gap and no duplicate.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use wsgate_hub::{Hub, Session};
@@ -34,10 +36,16 @@ pub(crate) struct Limits {
 pub(crate) struct Channels {
     state: Mutex<HashMap<String, Channel>>,
     limits: Limits,
+    /// Names this server's channel incarnations: the start time (ns), then a counter.
+    start: u64,
+    created: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Channel {
+    /// Changes whenever the channel's offsets start again (a server restart, or the
+    /// channel forgotten and created anew), so that clients know offsets restarted.
+    epoch: String,
     /// The offset of the last message (0 before the first).
     offset: u64,
     history: History,
@@ -63,9 +71,14 @@ pub(crate) struct Join {
 
 impl Channels {
     pub(crate) fn new(limits: Limits) -> Self {
+        let start = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         Self {
             state: Mutex::default(),
             limits,
+            start,
+            created: AtomicU64::new(0),
         }
     }
 
@@ -123,7 +136,7 @@ impl Channels {
                 json!({ "offset": e.offset, "data": data })
             })
             .collect();
-        let mut fields = json!({ "channel": channel, "offset": ch.offset, "history": history });
+        let mut fields = json!({ "channel": channel, "epoch": ch.epoch, "offset": ch.offset, "history": history });
         if join.list_members {
             fields["members"] = ch.presence.to_json();
         }
@@ -215,7 +228,9 @@ impl Channels {
                 state.remove(&idle);
             }
             let history = History::new(self.limits.history, self.limits.history_bytes);
+            let n = self.created.fetch_add(1, Ordering::Relaxed);
             let ch = Channel {
+                epoch: format!("{:x}-{n:x}", self.start),
                 offset: 0,
                 history,
                 presence: Presence::default(),
