@@ -1,5 +1,5 @@
 //! The hub's handler for `/ws`: one JSON request per text message, answered on the
-//! same session (see [`protocol`](super::protocol) and `docs/protocol.md`).
+//! same session (see [`protocol`] and `docs/protocol.md`).
 //!
 //! ```text
 //!  text message ─► protocol::parse ─► op ─► Channels (offsets, history, presence)
