@@ -391,6 +391,56 @@ async fn ticker_pushes_and_history_is_bounded_by_the_config_file() {
 }
 
 #[test]
+fn a_subscriber_that_stops_reading_is_disconnected_and_counted() {
+    let server = Server::start(&["--ticker-ms", "0"]);
+    let addr = &server.addr;
+    // A client with a small receive buffer that subscribes and then never reads.
+    let socket = small_buffer_client(addr);
+    let frame = masked_text(r#"{"id":1,"op":"subscribe","channel":"push:flood"}"#);
+    (&socket).write_all(&frame).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+
+    let data = "x".repeat(60_000);
+    let body = format!(r#"{{"channel":"push:flood","data":"{data}"}}"#);
+    let deadline = Instant::now() + TIMEOUT;
+    let mut published = 0;
+    let disconnected = loop {
+        let (_, _, metrics) = http(addr, "GET", "/metrics", &[], "");
+        if metrics.contains("\nwsgate_slow_consumer_disconnects_total 1\n") {
+            break metrics;
+        }
+        assert!(
+            published < 1000 && Instant::now() < deadline,
+            "no slow-consumer disconnect after {published} messages"
+        );
+        let (status, _) = http_json(addr, "POST", "/api/publish", &[], &body);
+        assert_eq!(status, 200);
+        published += 1;
+    };
+    assert!(
+        !disconnected.contains("\nwsgate_queue_drops_total 0\n"),
+        "{disconnected}"
+    );
+    // The session ends once the close handshake times out (the client never reads).
+    let ended = loop {
+        let (_, _, metrics) = http(addr, "GET", "/metrics", &[], "");
+        if metrics.contains("\nwsgate_sessions 0\n") {
+            break metrics;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slow session did not end: {metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        ended.contains("wsgate_disconnects_total{cause=\"slow_consumer\"} 1\n"),
+        "{ended}"
+    );
+    drop(socket);
+}
+
+#[test]
 fn invalid_config_file_is_a_clear_error() {
     let dir = TempDir::new("badconfig");
     let config = dir.write("wsgate.toml", "listen = \"127.0.0.1:0\"\nhistroy = 5\n");
@@ -650,4 +700,54 @@ fn handshake_status(addr: &str, origin: Option<&str>) -> u16 {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("bad status line: {line}"))
+}
+
+/// A raw WebSocket client on `/ws` with a small receive buffer (the handshake done).
+fn small_buffer_client(addr: &str) -> TcpStream {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tcp = rt
+        .block_on(socket.connect(addr))
+        .unwrap()
+        .into_std()
+        .unwrap();
+    tcp.set_nonblocking(false).unwrap();
+    tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let req = format!(
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    (&tcp).write_all(req.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        (&tcp).read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    tcp
+}
+
+/// A masked text frame (mask key zero, so the payload reads as is) of < 64 KiB.
+fn masked_text(text: &str) -> Vec<u8> {
+    let len = text.len();
+    let mut frame = vec![0x81];
+    if len < 126 {
+        frame.push(0x80 | len as u8);
+    } else {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
+    }
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(text.as_bytes());
+    frame
 }
