@@ -167,7 +167,8 @@ class WsgateClient {
     }, (err) => {
       if (err.code === "disconnected" || err.code === "timeout") return; // retried on reconnect
       this._subs.delete(channel);
-      sub.first?.reject(err);
+      if (sub.first) sub.first.reject(err);
+      else this.onerror?.(err); // a resubscribe the server refused
       sub.first = null;
     });
   }

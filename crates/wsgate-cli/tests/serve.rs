@@ -346,6 +346,28 @@ async fn http_api_is_open_without_a_key() {
     );
 }
 
+#[test]
+fn settings_come_from_the_environment() {
+    let env = [
+        ("WSGATE_API_KEY", "from-env"),
+        ("WSGATE_ALLOW_ORIGINS", "https://a.test,https://b.test"),
+        ("WSGATE_TICKER_MS", "0"),
+    ];
+    let server = Server::start_with_env(&[], &env);
+    let body = r#"{"channel":"push:x","data":1}"#;
+    assert_eq!(
+        http_json(&server.addr, "POST", "/api/publish", &[], body).0,
+        401
+    );
+    let auth = [("Authorization", "Bearer from-env")];
+    assert_eq!(
+        http_json(&server.addr, "POST", "/api/publish", &auth, body).0,
+        200
+    );
+    assert_eq!(handshake_status(&server.addr, Some("https://b.test")), 101);
+    assert_eq!(handshake_status(&server.addr, Some("https://c.test")), 403);
+}
+
 #[tokio::test]
 async fn origin_check_is_same_origin_by_default_with_an_allow_list() {
     let server = Server::start(&["--allow-origin", "https://app.test", "--ticker-ms", "0"]);
@@ -505,10 +527,19 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
+        Self::start_with_env(args, &[])
+    }
+
+    /// Starts with these environment variables (and no other `WSGATE_*` setting).
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(BIN);
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WSGATE_")) {
+            command.env_remove(name);
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            .env_remove("WSGATE_API_KEY")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

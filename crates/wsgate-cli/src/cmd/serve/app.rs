@@ -16,7 +16,7 @@ use wsgate_hub::{Disconnect, Handler, Message, Session};
 
 use super::channels::{Channels, Join};
 use super::metrics::Stats;
-use super::protocol::{self, Code, Error, Op};
+use super::protocol::{self, Code, Error, Op, PresenceInfo};
 
 /// Per-session data: the channels this session is present in (for the leave notices
 /// when it ends).
@@ -104,25 +104,7 @@ impl App {
                 presence,
                 history,
             } => {
-                let ns = protocol::channel(&channel)?;
-                let member = match presence {
-                    Some(_) if !ns.presence => return Err(forbidden("presence", ns.name)),
-                    Some(p) => Some(protocol::member_name(&p.name)?),
-                    None => None,
-                };
-                if session.topics().len() >= self.max_subscriptions {
-                    let message = format!(
-                        "at most {} subscriptions per connection",
-                        self.max_subscriptions
-                    );
-                    return Err(Error::new(Code::TooManySubscriptions, message));
-                }
-                let join = Join {
-                    member,
-                    history: history.unwrap_or(0),
-                    list_members: ns.presence,
-                };
-                self.channels.subscribe(session, &channel, join, id)?;
+                self.subscribe(session, &channel, presence, history, id)?;
                 Ok(None)
             }
             Op::Unsubscribe { channel } => {
@@ -130,26 +112,65 @@ impl App {
                 self.channels.unsubscribe(session, &channel)?;
                 Ok(Some(json!({ "channel": channel })))
             }
-            Op::Publish { channel, data } => {
-                let ns = protocol::channel(&channel)?;
-                if !ns.publish {
-                    return Err(forbidden("publishing", ns.name));
-                }
-                let published = self.channels.publish(&session.hub(), &channel, &data)?;
-                Ok(Some(
-                    json!({ "channel": channel, "offset": published.offset, "delivered": published.delivered }),
-                ))
-            }
+            Op::Publish { channel, data } => self.publish(session, &channel, &data).map(Some),
             Op::Presence { channel } => {
                 let ns = protocol::channel(&channel)?;
                 if !ns.presence {
                     return Err(forbidden("presence", ns.name));
                 }
-                Ok(Some(
-                    json!({ "channel": channel, "members": self.channels.members(&channel) }),
-                ))
+                let members = self.channels.members(&channel);
+                Ok(Some(json!({ "channel": channel, "members": members })))
             }
         }
+    }
+
+    /// Checks a subscribe and lets [`Channels::subscribe`] join and reply.
+    fn subscribe(
+        &self,
+        session: &Session<Client>,
+        channel: &str,
+        presence: Option<PresenceInfo>,
+        history: Option<usize>,
+        id: &Value,
+    ) -> Result<(), Error> {
+        let ns = protocol::channel(channel)?;
+        let member = match presence {
+            Some(_) if !ns.presence => return Err(forbidden("presence", ns.name)),
+            Some(p) => Some(protocol::member_name(&p.name)?),
+            None => None,
+        };
+        if session.topics().len() >= self.max_subscriptions {
+            let message = format!(
+                "at most {} subscriptions per connection",
+                self.max_subscriptions
+            );
+            return Err(Error::new(Code::TooManySubscriptions, message));
+        }
+        let join = Join {
+            member,
+            history: history.unwrap_or(0),
+            list_members: ns.presence,
+        };
+        self.channels.subscribe(session, channel, join, id)
+    }
+
+    /// Publishes from a client (namespaces that allow it).
+    fn publish(
+        &self,
+        session: &Session<Client>,
+        channel: &str,
+        data: &Value,
+    ) -> Result<Value, Error> {
+        let ns = protocol::channel(channel)?;
+        if !ns.publish {
+            return Err(forbidden("publishing", ns.name));
+        }
+        let published = self.channels.publish(&session.hub(), channel, data)?;
+        Ok(json!({
+            "channel": channel,
+            "offset": published.offset,
+            "delivered": published.delivered,
+        }))
     }
 
     /// Queues an error reply; the connection stays open.
