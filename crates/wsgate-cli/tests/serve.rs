@@ -188,6 +188,38 @@ async fn subscriptions_per_connection_are_bounded() {
 }
 
 #[tokio::test]
+async fn publishes_per_connection_are_rate_limited() {
+    let server = Server::start(&["--publish-rate", "2", "--ticker-ms", "0"]);
+    bounded(async {
+        let mut ws = server.ws().await;
+        for id in 0..8 {
+            send(
+                &mut ws,
+                json!({"id":id,"op":"publish","channel":"chat:r","data":id}),
+            )
+            .await;
+        }
+        let mut codes = Vec::new();
+        for _ in 0..8 {
+            let reply = event(&mut ws).await;
+            codes.push(reply["error"]["code"].as_str().unwrap_or("ok").to_owned());
+        }
+        // A burst of 2 seconds' worth (4), then refused; a refill may add one.
+        let ok = codes.iter().filter(|c| *c == "ok").count();
+        assert!((4..=5).contains(&ok), "{codes:?}");
+        assert!(codes[..4].iter().all(|c| c == "ok"), "{codes:?}");
+        assert!(codes[ok..].iter().all(|c| c == "rate_limited"), "{codes:?}");
+        // Still open.
+        request(
+            &mut ws,
+            json!({"id":"p","op":"presence","channel":"chat:r"}),
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn http_api_publishes_lists_and_refuses_bad_requests() {
     let server = Server::start(&["--api-key", "s3cret", "--ticker-ms", "0"]);
     let addr = server.addr.clone();

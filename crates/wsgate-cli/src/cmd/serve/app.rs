@@ -8,6 +8,7 @@
 //! ```
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 use tracing::{debug, info};
@@ -17,15 +18,33 @@ use wsgate_hub::{Disconnect, Handler, Message, Session};
 use super::channels::{Channels, Join};
 use super::metrics::Stats;
 use super::protocol::{self, Code, Error, Op, PresenceInfo};
+use super::rate::Bucket;
 
 /// Per-session data: the channels this session is present in (for the leave notices
-/// when it ends).
-#[derive(Debug, Default)]
+/// when it ends) and its publish rate limiter.
+#[derive(Debug)]
 pub(crate) struct Client {
     presence: Mutex<Vec<String>>,
+    publishes: Mutex<Bucket>,
 }
 
 impl Client {
+    fn new(publish_rate: u32) -> Self {
+        Self {
+            presence: Mutex::default(),
+            publishes: Mutex::new(Bucket::new(publish_rate, Instant::now())),
+        }
+    }
+
+    /// Whether the rate limit allows one more publish now.
+    fn may_publish(&self, rate: u32) -> bool {
+        let mut bucket = self
+            .publishes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        bucket.take(rate, Instant::now())
+    }
+
     pub(crate) fn present_in(&self, channel: &str) {
         self.lock().push(channel.to_owned());
     }
@@ -50,11 +69,13 @@ pub(crate) struct App {
     pub(crate) stats: Arc<Stats>,
     /// Most subscriptions per session.
     pub(crate) max_subscriptions: usize,
+    /// Publishes per second per session (bursts of twice that).
+    pub(crate) publish_rate: u32,
 }
 
 impl Handler<Client> for App {
     fn on_upgrade(&self, _: &Request) -> Result<Client, Rejection> {
-        Ok(Client::default())
+        Ok(Client::new(self.publish_rate))
     }
 
     fn on_connect(&self, session: &Session<Client>) {
@@ -164,6 +185,10 @@ impl App {
         let ns = protocol::channel(channel)?;
         if !ns.publish {
             return Err(forbidden("publishing", ns.name));
+        }
+        if !session.data().may_publish(self.publish_rate) {
+            let message = format!("at most {} publishes per second", self.publish_rate);
+            return Err(Error::new(Code::RateLimited, message));
         }
         let published = self.channels.publish(&session.hub(), channel, data)?;
         Ok(json!({

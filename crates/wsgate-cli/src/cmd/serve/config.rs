@@ -11,6 +11,7 @@
 //! ticker-ms = 1000        # push:ticker period; 0 turns it off
 //! max-channels = 1024
 //! max-subscriptions = 64  # per connection
+//! publish-rate = 50       # client publishes per second per connection (bursts of 2 s)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,10 @@ pub(crate) struct Args {
     /// off [default: 1000].
     #[arg(long, value_name = "MS", env = "WSGATE_TICKER_MS")]
     ticker_ms: Option<u64>,
+    /// Publishes per second one /ws connection may make, with bursts of twice that
+    /// [default: 50].
+    #[arg(long, value_name = "N", env = "WSGATE_PUBLISH_RATE")]
+    publish_rate: Option<u32>,
 }
 
 /// The TOML file: the same settings, all optional, kebab-case keys.
@@ -71,6 +76,7 @@ struct File {
     ticker_ms: Option<u64>,
     max_channels: Option<usize>,
     max_subscriptions: Option<usize>,
+    publish_rate: Option<u32>,
 }
 
 /// The resolved settings.
@@ -84,6 +90,7 @@ pub(crate) struct Settings {
     pub(crate) ticker: Option<Duration>,
     pub(crate) max_channels: usize,
     pub(crate) max_subscriptions: usize,
+    pub(crate) publish_rate: u32,
 }
 
 impl Settings {
@@ -117,6 +124,7 @@ impl Settings {
             },
             max_channels: file.max_channels.unwrap_or(1024),
             max_subscriptions: file.max_subscriptions.unwrap_or(64),
+            publish_rate: args.publish_rate.or(file.publish_rate).unwrap_or(50),
         };
         settings.check()?;
         Ok(settings)
@@ -136,6 +144,9 @@ impl Settings {
             || !(1..=10_000).contains(&self.max_subscriptions)
         {
             bail!("max-channels is between 1 and 1000000, max-subscriptions between 1 and 10000");
+        }
+        if !(1..=1_000_000).contains(&self.publish_rate) {
+            bail!("publish-rate is between 1 and 1000000");
         }
         Ok(())
     }

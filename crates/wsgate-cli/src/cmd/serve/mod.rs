@@ -28,6 +28,7 @@ mod history;
 mod metrics;
 mod presence;
 mod protocol;
+mod rate;
 mod respond;
 mod ticker;
 
@@ -149,6 +150,7 @@ impl Server {
             channels: Arc::clone(&channels),
             stats: Arc::clone(&stats),
             max_subscriptions: settings.max_subscriptions,
+            publish_rate: settings.publish_rate,
         };
         let hub = HubBuilder::new()
             .config(config)

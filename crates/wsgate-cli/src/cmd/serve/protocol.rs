@@ -79,11 +79,13 @@ pub(crate) enum Code {
     TooManyChannels,
     /// A binary message (the protocol is text JSON only).
     Unsupported,
+    /// More publishes than the per-connection rate allows.
+    RateLimited,
 }
 
 impl Code {
     /// Every code, for the metrics.
-    pub(crate) const ALL: [Code; 12] = [
+    pub(crate) const ALL: [Code; 13] = [
         Code::BadJson,
         Code::BadRequest,
         Code::UnknownOp,
@@ -96,6 +98,7 @@ impl Code {
         Code::TooManySubscriptions,
         Code::TooManyChannels,
         Code::Unsupported,
+        Code::RateLimited,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -112,6 +115,7 @@ impl Code {
             Code::TooManySubscriptions => "too_many_subscriptions",
             Code::TooManyChannels => "too_many_channels",
             Code::Unsupported => "unsupported",
+            Code::RateLimited => "rate_limited",
         }
     }
 
@@ -393,6 +397,6 @@ mod tests {
         );
         let event: Value = serde_json::from_str(&message_event("chat:\"x", 9, "[1]")).unwrap();
         assert_eq!(event, json!({"channel":"chat:\"x","offset":9,"data":[1]}));
-        assert_eq!(Code::ALL.iter().map(|c| c.index()).sum::<usize>(), 66);
+        assert_eq!(Code::ALL.iter().map(|c| c.index()).sum::<usize>(), 78);
     }
 }
