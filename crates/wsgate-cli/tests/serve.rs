@@ -495,6 +495,39 @@ fn a_subscriber_that_stops_reading_is_disconnected_and_counted() {
 }
 
 #[test]
+fn logs_can_be_json_lines_and_the_address_line_stays_plain() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--ticker-ms", "0"])
+        .env("WSGATE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(TIMEOUT);
+    let second = rx.recv_timeout(TIMEOUT);
+    let _ = child.kill();
+    let _ = child.wait();
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(first.starts_with("listening on 127.0.0.1:"), "{first}");
+    let log: Value = serde_json::from_str(&second).unwrap_or_else(|e| panic!("{e}: {second}"));
+    assert_eq!(log["level"], "INFO", "{log}");
+    assert!(
+        log["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("open http://")),
+        "{log}"
+    );
+}
+
+#[test]
 fn invalid_config_file_is_a_clear_error() {
     let dir = TempDir::new("badconfig");
     let config = dir.write("wsgate.toml", "listen = \"127.0.0.1:0\"\nhistroy = 5\n");
