@@ -246,6 +246,7 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         let hex = bytes
             .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
@@ -290,6 +291,10 @@ mod tests {
         );
         assert_eq!(query_param("channel=%ff", "channel"), None);
         assert_eq!(query_param("channel=%4", "channel"), Some("%4".to_owned()));
+        assert_eq!(
+            query_param("channel=%+1", "channel"),
+            Some("%+1".to_owned())
+        );
         assert_eq!(query_param("other=1", "channel"), None);
     }
 
