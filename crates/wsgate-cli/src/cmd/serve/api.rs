@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(query_param("channel=%4", "channel"), Some("%4".to_owned()));
         assert_eq!(
             query_param("channel=%+1", "channel"),
-            Some("%+1".to_owned())
+            Some("% 1".to_owned())
         );
         assert_eq!(query_param("other=1", "channel"), None);
     }
