@@ -40,6 +40,7 @@ class WsgateClient {
     this.onerror = null;
     this.state = "closed";
     this.reconnects = 0;
+    this.closes = []; // the last closes: {code, reason, wasClean}, oldest first
     this._subs = new Map(); // channel -> {options, lastOffset}
     this._pending = new Map(); // id -> {resolve, reject, timer}
     this._nextId = 1;
@@ -131,7 +132,10 @@ class WsgateClient {
         p.reject(new WsgateError("disconnected", `connection closed (${ev.code})`));
       }
       this._pending.clear();
-      this._setState("closed", { code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+      const detail = { code: ev.code, reason: ev.reason, wasClean: ev.wasClean };
+      this.closes.push(detail);
+      if (this.closes.length > 20) this.closes.shift();
+      this._setState("closed", detail);
       if (!this._stopped) this._schedule();
     };
   }

@@ -263,6 +263,11 @@ describe("wsgate.js reconnects", () => {
       const addr = server.addr;
       await stopServer(server);
       await page.waitForSelector('#status[data-state="closed"], #status[data-state="connecting"]', WAIT);
+      // The server's shutdown closed the page's /ws session with 1001, cleanly.
+      const close = await page.evaluate(() => client.closes[0]);
+      t.diagnostic(`close on shutdown: ${JSON.stringify(close)}`);
+      assert.equal(close.code, 1001);
+      assert.equal(close.wasClean, true);
       server = await startServer(["--api-key", API_KEY, "--ticker-ms", "0"], addr);
       await page.waitForSelector('#status[data-state="open"]', { timeout: 20_000 });
       // The resubscribe reply arrives right after the open; publish until the page shows it.
