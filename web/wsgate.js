@@ -41,6 +41,7 @@ class WsgateClient {
     this.state = "closed";
     this.reconnects = 0;
     this.closes = []; // the last closes: {code, reason, wasClean}, oldest first
+    this.delays = []; // the last reconnect delays (ms), oldest first
     this._subs = new Map(); // channel -> {options, lastOffset}
     this._pending = new Map(); // id -> {resolve, reject, timer}
     this._nextId = 1;
@@ -53,6 +54,9 @@ class WsgateClient {
 
   /** Subscribes (and keeps the subscription across reconnects). Resolves to the reply. */
   subscribe(channel, options = {}) {
+    if (this._subs.has(channel)) {
+      return Promise.reject(new WsgateError("already_subscribed", `already subscribed to ${channel}`));
+    }
     const sub = { options, lastOffset: null, epoch: null, first: null };
     const first = new Promise((resolve, reject) => { sub.first = { resolve, reject }; });
     this._subs.set(channel, sub);
@@ -146,6 +150,8 @@ class WsgateClient {
     const delay = base / 2 + Math.random() * (base / 2);
     this._attempt++;
     this.reconnects++;
+    this.delays.push(delay);
+    if (this.delays.length > 20) this.delays.shift();
     clearTimeout(this._timer);
     this._timer = setTimeout(() => this._connect(), delay);
   }

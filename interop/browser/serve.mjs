@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -249,6 +250,35 @@ describe("Live push page", () => {
 });
 
 describe("wsgate.js reconnects", () => {
+  test("backoff grows exponentially with jitter up to the cap while the server is away", TEST, async (t) => {
+    const server = await startServer(["--ticker-ms", "0"]);
+    const browser = await launchBrowser();
+    try {
+      const page = await newPage(browser.context);
+      await page.goto(`http://${server.addr}/chat`); // a page that loads /wsgate.js
+      // A port nobody listens on: every attempt fails at once.
+      const free = await new Promise((resolve) => {
+        const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
+      });
+      const delays = await page.evaluate(async (url) => {
+        const c = new WsgateClient(url, { minDelay: 40, maxDelay: 320 });
+        while (c.delays.length < 7) await new Promise((r) => setTimeout(r, 20));
+        c.close();
+        return c.delays.slice(0, 7);
+      }, `ws://127.0.0.1:${free}/ws`);
+      t.diagnostic(`delays (ms): ${delays.map((d) => d.toFixed(0)).join(", ")}`);
+      delays.forEach((d, i) => {
+        const base = Math.min(320, 40 * 2 ** i);
+        assert.ok(d >= base / 2 && d <= base, `delay ${i}: ${d} not in [${base / 2}, ${base}]`);
+      });
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await browser.close();
+      await stopServer(server);
+    }
+  });
+
+
   test("after a server restart the page reconnects, resubscribes and gets new messages", TEST, async (t) => {
     let server = await startServer(["--api-key", API_KEY, "--ticker-ms", "0"]);
     const browser = await launchBrowser();
