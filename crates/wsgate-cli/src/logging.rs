@@ -1,4 +1,6 @@
-//! Log output: `tracing` to stderr, filtered by `RUST_LOG` or the `-v` count.
+//! Log output: `tracing` to stderr, filtered by `RUST_LOG` or the `-v` count, as text
+//! or, with `WSGATE_LOG_FORMAT=json`, one JSON object per line (timestamp, level,
+//! fields, message).
 
 use std::io::IsTerminal as _;
 use tracing_subscriber::EnvFilter;
@@ -14,10 +16,29 @@ pub(crate) fn init(verbose: u8, quiet_by_default: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if json_requested(std::env::var("WSGATE_LOG_FORMAT").ok().as_deref()) {
+        builder.json().with_ansi(false).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+/// Whether `WSGATE_LOG_FORMAT` asks for JSON lines.
+fn json_requested(format: Option<&str>) -> bool {
+    format.is_some_and(|f| f.trim().eq_ignore_ascii_case("json"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_only_when_asked() {
+        assert!(super::json_requested(Some("json")));
+        assert!(super::json_requested(Some(" JSON ")));
+        assert!(!super::json_requested(Some("text")));
+        assert!(!super::json_requested(None));
+    }
 }

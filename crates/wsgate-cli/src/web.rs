@@ -39,6 +39,41 @@ static ASSETS: &[(&str, Asset)] = &[
         },
     ),
     (
+        "/chat",
+        Asset {
+            body: include_str!("../../../web/chat.html"),
+            content_type: HTML,
+        },
+    ),
+    (
+        "/chat.js",
+        Asset {
+            body: include_str!("../../../web/chat.js"),
+            content_type: JS,
+        },
+    ),
+    (
+        "/push",
+        Asset {
+            body: include_str!("../../../web/push.html"),
+            content_type: HTML,
+        },
+    ),
+    (
+        "/push.js",
+        Asset {
+            body: include_str!("../../../web/push.js"),
+            content_type: JS,
+        },
+    ),
+    (
+        "/wsgate.js",
+        Asset {
+            body: include_str!("../../../web/wsgate.js"),
+            content_type: JS,
+        },
+    ),
+    (
         "/style.css",
         Asset {
             body: include_str!("../../../web/style.css"),
@@ -57,6 +92,10 @@ mod tests {
         assert!(index.contains("<title>wsgate</title>"));
         let echo = asset("/echo").map(|a| a.body).unwrap_or_default();
         assert!(echo.contains("/echo.js"));
+        let chat = asset("/chat").map(|a| a.body).unwrap_or_default();
+        assert!(chat.contains("/wsgate.js") && chat.contains("/chat.js"));
+        let push = asset("/push").map(|a| a.body).unwrap_or_default();
+        assert!(push.contains("/wsgate.js") && push.contains("/push.js"));
         assert!(asset("/nope").is_none());
     }
 }
