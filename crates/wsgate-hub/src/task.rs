@@ -27,6 +27,8 @@ pub(crate) struct SessionTask<S, T: Send + Sync + 'static> {
     phase: Phase,
     /// Idle timeout and maximum lifetime (allocated only when configured).
     deadlines: Option<Box<Deadlines>>,
+    /// Messages were queued on the connection since the last flush.
+    fed: bool,
 }
 
 /// The timer for the idle timeout and the maximum lifetime, and what it measures.
@@ -64,6 +66,7 @@ where
             guard: Guard::new(session),
             phase: Phase::Start,
             deadlines: None,
+            fed: false,
         }
     }
 
@@ -101,8 +104,20 @@ where
         Poll::Pending
     }
 
-    /// Moves queued messages into the connection while it takes them.
+    /// Moves queued messages into the connection while it takes them, then writes
+    /// them.
     fn poll_outbound(&mut self, cx: &mut Context<'_>) -> Outbound {
+        let result = self.poll_feed(cx);
+        if self.fed {
+            self.fed = false;
+            // Errors come back from `recv` on this same poll; `Pending` means the
+            // socket is full and the driver waits for it to drain.
+            let _ = pin!(self.ws.flush()).poll(cx);
+        }
+        result
+    }
+
+    fn poll_feed(&mut self, cx: &mut Context<'_>) -> Outbound {
         for _ in 0..BUDGET {
             let out = match self.session().inner.queue.poll_next(cx) {
                 Poll::Pending => return Outbound::Idle,
@@ -114,12 +129,17 @@ where
                 Out::Prepared(p) => p.message().len(),
                 Out::Plain(m) => m.len(),
             };
+            // Queued, not written: `poll_outbound` writes everything it queued at the
+            // end, in one vectored write, so a burst costs one system call, not one each.
             let sent = match &out {
-                Out::Prepared(p) => pin!(self.ws.send_prepared(p)).poll(cx),
-                Out::Plain(m) => pin!(self.ws.send(m.clone())).poll(cx),
+                Out::Prepared(p) => pin!(self.ws.feed_prepared(p)).poll(cx),
+                Out::Plain(m) => pin!(self.ws.feed(m.clone())).poll(cx),
             };
             match sent {
-                Poll::Ready(Ok(())) => self.guard.metrics().record_out(len),
+                Poll::Ready(Ok(())) => {
+                    self.fed = true;
+                    self.guard.metrics().record_out(len);
+                }
                 // Closed or failed: `recv` reports why on this same poll.
                 Poll::Ready(Err(_)) => return Outbound::Idle,
                 Poll::Pending => {

@@ -135,6 +135,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         .await
     }
 
+    /// Queues a prepared message without writing it, as [`feed`](Self::feed) does.
+    /// Fan-out loops feed every message they have, and the next `recv` that would block
+    /// (or [`flush`](Self::flush)) writes them in one system call.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn feed_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.driver.poll_send_ready(cx)).await?;
+        self.driver.queue_prepared(msg)
+    }
+
     /// Writes everything queued and flushes the transport.
     ///
     /// # Errors
