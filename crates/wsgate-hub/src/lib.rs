@@ -8,7 +8,7 @@
 //!                                                                   │
 //!            ┌────────────────── SessionTask (one per connection) ──┘
 //!            │  owns WebSocket<S>; one poll loop:
-//!  socket ◄──┤   queue ──pop──► ws.send_prepared ──► one write of shared bytes
+//!  socket ◄──┤   queue ──pop all──► ws.feed_prepared ──► one write for the batch
 //!            │   ws.recv ─────► Handler::on_message / on_pong / on_error
 //!            │   timer ───────► idle timeout, max lifetime   (pings: the driver)
 //!            └─ on exit: unsubscribe all, unregister, Handler::on_disconnect
