@@ -67,12 +67,27 @@ pub struct ReadHalf<S> {
     _s: PhantomData<fn() -> S>,
 }
 
-/// The sending half of a split [`WebSocket`].
-#[derive(Debug)]
+/// The sending half of a split [`WebSocket`]. Also a `futures` `Sink<Message>`:
+/// `start_send` queues for the driver task, `poll_flush` waits until what was queued is
+/// written, `poll_close` closes with 1000 and waits for the end.
 pub struct WriteHalf<S> {
     sender: Sender,
     finished: watch::Receiver<bool>,
+    /// The `Sink` side: a slot reserved by `poll_ready`, the flush or close in progress.
+    sink: PollSender<Command>,
+    flushing: Option<oneshot::Receiver<()>>,
+    ending: Option<Pin<Box<dyn Future<Output = ()> + Send + Sync>>>,
     _s: PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for WriteHalf<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteHalf")
+            .field("sender", &self.sender)
+            .field("flushing", &self.flushing.is_some())
+            .field("ending", &self.ending.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A cloneable handle that sends messages on a split connection from many tasks.
@@ -112,10 +127,14 @@ pub(crate) fn spawn<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         _alive: commands.clone(),
         _s: PhantomData,
     };
+    let sink = PollSender::new(commands.clone());
     let sender = Sender { commands, closing };
     let write = WriteHalf {
         sender,
         finished,
+        sink,
+        flushing: None,
+        ending: None,
         _s: PhantomData,
     };
     (read, write)
@@ -195,6 +214,63 @@ impl<S> WriteHalf<S> {
     }
 }
 
+impl<S> futures_util::Sink<Message> for WriteHalf<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        if this.sender.closing.load(Ordering::Acquire) {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        this.sink.poll_reserve(cx).map_err(|_| Error::Closed)
+    }
+
+    fn start_send(self: Pin<&mut Self>, msg: Message) -> Result<(), Error> {
+        let this = self.get_mut();
+        let cmd = this.sender.to_command(msg)?;
+        this.sink.send_item(cmd).map_err(|_| Error::Closed)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        if this.flushing.is_none() {
+            std::task::ready!(this.sink.poll_reserve(cx)).map_err(|_| Error::Closed)?;
+            let (tx, rx) = oneshot::channel();
+            this.sink
+                .send_item(Command::Flush(tx))
+                .map_err(|_| Error::Closed)?;
+            this.flushing = Some(rx);
+        }
+        let Some(rx) = this.flushing.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let done = std::task::ready!(Pin::new(rx).poll(cx));
+        this.flushing = None;
+        Poll::Ready(done.map_err(|_| Error::Closed))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        if this.ending.is_none() {
+            let commands = this.sender.commands.clone();
+            let start = !this.sender.closing.swap(true, Ordering::AcqRel);
+            let mut finished = this.finished.clone();
+            this.ending = Some(Box::pin(async move {
+                if start {
+                    let _ = commands
+                        .send(Command::Close(CloseCode::NORMAL, String::new()))
+                        .await;
+                }
+                let _ = finished.wait_for(|done| *done).await;
+            }));
+        }
+        if let Some(ending) = this.ending.as_mut() {
+            std::task::ready!(ending.as_mut().poll(cx));
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 impl Sender {
     /// Queues a message. Cancel-safe.
     ///
@@ -202,7 +278,12 @@ impl Sender {
     /// [`Error::Closed`] once the connection is closing or closed, [`Error::Send`] for a
     /// control frame over 125 bytes.
     pub async fn send(&self, msg: impl Into<Message>) -> Result<(), Error> {
-        let msg = msg.into();
+        let cmd = self.to_command(msg.into())?;
+        self.command(cmd).await
+    }
+
+    /// The command for `msg`; a close frame marks the connection as closing.
+    fn to_command(&self, msg: Message) -> Result<Command, Error> {
         if matches!(msg, Message::Ping(_) | Message::Pong(_)) && msg.len() > 125 {
             return Err(Error::Send(SendError::ControlFrameTooLong));
         }
@@ -211,9 +292,12 @@ impl Sender {
                 (f.code, f.reason.as_str().to_owned())
             });
             self.closing.store(true, Ordering::Release);
-            return self.command(Command::Close(code, reason)).await;
+            return Ok(Command::Close(code, reason));
         }
-        self.command(Command::Send(msg)).await
+        if self.closing.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(Command::Send(msg))
     }
 
     /// Queues a prepared message. Cancel-safe.

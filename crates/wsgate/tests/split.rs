@@ -109,3 +109,46 @@ async fn dropping_every_half_closes_with_going_away() {
         unmasked(0x88, &close_payload(1001, ""))
     );
 }
+
+/// The write half is a `futures` `Sink`: messages sent through it arrive in order,
+/// `flush` returns once they are written, and closing the sink closes with 1000.
+#[tokio::test]
+async fn the_write_half_is_a_sink() {
+    use futures_util::{SinkExt, StreamExt};
+
+    let (a, b) = duplex(1 << 16);
+    let server = WebSocket::from_raw(a, Role::Server, &Config::default(), None);
+    let mut client = WebSocket::from_raw(b, Role::Client, &Config::default(), None);
+    let (_read, mut write) = server.split();
+    let mut items = futures_util::stream::iter((0..50).map(|i| Ok(Message::text(format!("m{i}")))));
+    write.send_all(&mut items).await.unwrap();
+    write.flush().await.unwrap();
+    for i in 0..50 {
+        let got = tokio::time::timeout(Duration::from_secs(5), client.next())
+            .await
+            .expect("message in time");
+        assert_eq!(got.unwrap().unwrap(), Message::text(format!("m{i}")));
+    }
+    let closing = tokio::spawn(async move {
+        SinkExt::close(&mut write).await.unwrap();
+        write
+    });
+    let got = tokio::time::timeout(Duration::from_secs(5), client.next())
+        .await
+        .expect("close in time");
+    match got {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    // The client's echo ends the connection; the sink's close returns.
+    while client.next().await.is_some() {}
+    let mut write = tokio::time::timeout(Duration::from_secs(5), closing)
+        .await
+        .expect("sink closed in time")
+        .unwrap();
+    assert!(write.is_closed());
+    assert!(matches!(
+        SinkExt::send(&mut write, Message::text("late")).await,
+        Err(wsgate::Error::Closed)
+    ));
+}
