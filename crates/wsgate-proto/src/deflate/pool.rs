@@ -22,25 +22,31 @@ const MAX_POOLED: usize = 4;
 
 thread_local! {
     /// Reset compressors with their (level, window bits).
-    static COMPRESSORS: RefCell<Vec<(u32, u8, Compress)>> = const { RefCell::new(Vec::new()) };
+    static COMPRESSORS: RefCell<Vec<(u32, u8, Box<Compress>)>> = const { RefCell::new(Vec::new()) };
     /// Reset decompressors with their window bits.
-    static DECOMPRESSORS: RefCell<Vec<(u8, Decompress)>> = const { RefCell::new(Vec::new()) };
+    static DECOMPRESSORS: RefCell<Vec<(u8, Box<Decompress>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A compressor for a raw deflate stream at `level` with a `bits` window, in its initial
 /// state: a pooled one if this thread has one, else a new one.
-pub(super) fn compressor(level: u32, bits: u8) -> Compress {
+pub(super) fn compressor(level: u32, bits: u8) -> Box<Compress> {
     let pooled = COMPRESSORS.with_borrow_mut(|pool| {
         let i = pool
             .iter()
             .position(|(l, b, _)| *l == level && *b == bits)?;
         Some(pool.swap_remove(i).2)
     });
-    pooled.unwrap_or_else(|| Compress::new_with_window_bits(Compression::new(level), false, bits))
+    pooled.unwrap_or_else(|| {
+        Box::new(Compress::new_with_window_bits(
+            Compression::new(level),
+            false,
+            bits,
+        ))
+    })
 }
 
 /// Returns a compressor made by [`compressor`] with the same `level` and `bits`.
-pub(super) fn put_compressor(level: u32, bits: u8, mut c: Compress) {
+pub(super) fn put_compressor(level: u32, bits: u8, mut c: Box<Compress>) {
     c.reset();
     COMPRESSORS.with_borrow_mut(|pool| {
         if pool.len() < MAX_POOLED {
@@ -50,17 +56,17 @@ pub(super) fn put_compressor(level: u32, bits: u8, mut c: Compress) {
 }
 
 /// A decompressor for a raw deflate stream with a `bits` window, in its initial state.
-pub(super) fn decompressor(bits: u8) -> Decompress {
+pub(super) fn decompressor(bits: u8) -> Box<Decompress> {
     let pooled = DECOMPRESSORS.with_borrow_mut(|pool| {
         let i = pool.iter().position(|(b, _)| *b == bits)?;
         Some(pool.swap_remove(i).1)
     });
-    pooled.unwrap_or_else(|| Decompress::new_with_window_bits(false, bits))
+    pooled.unwrap_or_else(|| Box::new(Decompress::new_with_window_bits(false, bits)))
 }
 
 /// Returns a decompressor made by [`decompressor`] with the same `bits`. Reset
 /// restores zlib's default window (15 bits), which inflates every narrower window too.
-pub(super) fn put_decompressor(bits: u8, mut d: Decompress) {
+pub(super) fn put_decompressor(bits: u8, mut d: Box<Decompress>) {
     d.reset(false);
     DECOMPRESSORS.with_borrow_mut(|pool| {
         if pool.len() < MAX_POOLED {
