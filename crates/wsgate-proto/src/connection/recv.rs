@@ -182,6 +182,10 @@ impl Recv {
         }
         let remaining = frame.remaining;
         if rx.len() < remaining {
+            if is_data && self.msg.compressed && !self.msg.streaming && !rx.is_empty() {
+                self.inflate_arrived(rx, cx)?;
+                return Ok(None);
+            }
             if is_data && self.checks_utf8_early() {
                 self.unmask_ahead(rx, rx.len())?;
             }
@@ -196,6 +200,39 @@ impl Recv {
             return Ok(Some(Incoming::Control(head.opcode, payload)));
         }
         Ok(self.data_frame(head, payload, cx)?.map(Incoming::Data))
+    }
+
+    /// A compressed frame still arriving: inflates the bytes that did, so that invalid
+    /// UTF-8 (1007) and an oversized message (1009) are caught before the frame ends,
+    /// and compressed bytes do not pile up in `rx`. The rest of the frame continues the
+    /// same deflate stream in [`compressed_frame`](Self::compressed_frame).
+    fn inflate_arrived(
+        &mut self,
+        rx: &mut BytesMut,
+        cx: &mut RecvCx<'_>,
+    ) -> Result<(), ProtocolError> {
+        self.unmask_ahead(rx, rx.len())?;
+        let Some(f) = &mut self.frame else {
+            return Ok(());
+        };
+        let n = f.unmasked;
+        let part = rx.split_to(n).freeze();
+        f.remaining -= n;
+        f.pos += n;
+        f.unmasked = 0;
+        let d = cx
+            .deflate
+            .as_deref_mut()
+            .ok_or(ProtocolError::ReservedBits)?;
+        d.rx_pending = part;
+        d.rx_tail = false;
+        let limit = cx.limits.max_message_size;
+        let start = self.msg.buf.len();
+        let full = d.inflate(&mut self.msg.buf, limit.saturating_add(1))?;
+        if full || self.msg.buf.len() > limit {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        self.check_text(start)
     }
 
     /// Whether arriving payload bytes are unmasked and validated before the frame ends.
