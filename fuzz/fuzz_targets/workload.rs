@@ -40,9 +40,9 @@ use wsgate::{
 
 /// Largest message either side accepts.
 const MAX_MESSAGE: usize = 16 << 10;
-/// Largest frame either side accepts: an eighth more than a message, because a message
-/// that does not compress comes out of deflate (level 1: static Huffman codes) up to
-/// 9/8 as long, and is still sent compressed, in one frame.
+/// Largest frame either side accepts: an eighth more than a message, because a streamed
+/// message that does not compress comes out of deflate (level 1: static Huffman codes)
+/// up to 9/8 as long, and is still sent compressed (whole messages go out raw then).
 const MAX_FRAME: usize = MAX_MESSAGE + MAX_MESSAGE / 8 + 64;
 /// Most steps per input (each also consumes input bytes).
 const MAX_STEPS: usize = 400;

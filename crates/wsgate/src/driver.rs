@@ -291,7 +291,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         self.end = End::WindingDown;
     }
 
+    /// A write failed: the connection is over. The caller gets `e`; `recv` reports the
+    /// same failure once (not a clean end), since what the peer sent last is lost.
     fn local_io_error(&mut self, e: io::Error) -> Error {
+        let cold = self.cold();
+        if cold.pending.is_none() {
+            cold.pending = Some(Pending::Io(io::Error::new(e.kind(), e.to_string())));
+        }
         self.end = End::Done;
         Error::Io(e)
     }
@@ -521,6 +527,27 @@ mod tests {
             .await
             .expect("the message was lost");
         assert_eq!(got.unwrap().unwrap(), Message::text("é"));
+    }
+
+    /// Found by the `workload` fuzz target: after a write failed (the peer went away),
+    /// `recv` returned `None`, a clean end, and the application could not tell that the
+    /// peer's last messages were lost. It now reports the failure once.
+    #[tokio::test]
+    async fn recv_after_a_failed_write_reports_the_failure() {
+        let (peer, io) = tokio::io::duplex(64);
+        let mut ws = crate::WebSocket::from_raw(io, Role::Server, &Config::default(), None);
+        drop(peer);
+        let sent = ws.send(Message::binary(vec![7u8; 1000])).await;
+        let flushed = ws.flush().await;
+        assert!(
+            matches!(sent, Err(Error::Io(_))) || matches!(flushed, Err(Error::Io(_))),
+            "{sent:?} {flushed:?}"
+        );
+        let got = tokio::time::timeout(Duration::from_secs(5), ws.recv())
+            .await
+            .expect("recv returned in time");
+        assert!(matches!(got, Some(Err(Error::Io(_)))), "{got:?}");
+        assert!(ws.recv().await.is_none());
     }
 
     /// The fix above must not hand out the tail of a message that a dropped `close`
