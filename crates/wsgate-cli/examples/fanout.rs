@@ -27,8 +27,10 @@
 //! and refused publishes are errors: reported, never counted as deliveries.
 //!
 //! Subscribers connect with wsgate's client: [`Connector`], or with `--per-source N`
-//! wsgate's client handshake on a socket bound to 127.0.0.2, 127.0.0.3, … (N
-//! connections each; `Connector` cannot bind a source address). The runtime has
+//! wsgate's client handshake on a socket bound to 127.0.0.K, 127.0.0.K+1, … (N
+//! connections each, K is `--first-source`, 2 by default; `Connector` cannot bind a
+//! source address). Back-to-back runs should move K on: binding a source address
+//! whose ports still hold the last run's TIME_WAIT sockets is slow. The runtime has
 //! `--threads` workers (default: the CPUs this process may run on). `--json` prints one
 //! JSON object instead of the text report. The exit status is 1 when there were errors.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -65,6 +67,7 @@ pub(crate) struct Opts {
     pub(crate) pid: Option<u32>,
     pub(crate) threads: usize,
     pub(crate) per_source: usize,
+    pub(crate) first_source: usize,
     pub(crate) drain: Duration,
     pub(crate) json: bool,
 }
@@ -416,7 +419,8 @@ async fn connect(opts: &Opts, i: Option<usize>) -> Result<Ws, String> {
     };
     match i {
         Some(i) if opts.per_source > 0 => {
-            let host = u8::try_from(2 + i / opts.per_source).map_err(|_| "too many sources")?;
+            let host = u8::try_from(opts.first_source + i / opts.per_source)
+                .map_err(|_| "too many sources")?;
             let source = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0);
             bound(opts.addr, source, path).await
         }
@@ -598,7 +602,7 @@ fn cpu_ticks_self() -> Option<u64> {
 
 const USAGE: &str = "usage: fanout HOST:PORT [--target wsgate|ws|socketio] [--subscribers N] \
 [--messages N] [--rate N] [--size BYTES] [--pid PID] [--threads N] [--per-source N] \
-[--drain SECONDS] [--json]";
+[--first-source K] [--drain SECONDS] [--json]";
 
 fn parse() -> Opts {
     let mut args = std::env::args().skip(1);
@@ -614,6 +618,7 @@ fn parse() -> Opts {
         pid: None,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         per_source: 0,
+        first_source: 2,
         drain: Duration::from_secs(10),
         json: false,
     };
@@ -640,6 +645,7 @@ fn parse() -> Opts {
             "--pid" => opts.pid = Some(number() as u32),
             "--threads" => opts.threads = (number() as usize).max(1),
             "--per-source" => opts.per_source = number() as usize,
+            "--first-source" => opts.first_source = number() as usize,
             "--drain" => opts.drain = Duration::from_secs(number()),
             _ => panic!("{USAGE}"),
         }

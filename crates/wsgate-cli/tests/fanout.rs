@@ -62,6 +62,7 @@ async fn check(per_source: usize) {
         pid: Some(server.child.id()),
         threads: 2,
         per_source,
+        first_source: 2,
         drain: Duration::from_secs(10),
         json: true,
     };
