@@ -1,5 +1,7 @@
 // Reads the JSON lines of `fanout --json` runs and prints a markdown table of medians
-// per (subscribers, target), with wsgate's ratio to each peer.
+// per (subscribers, target), with wsgate's ratio to each peer. "on / waiting for a CPU"
+// are shares of the fan-out window (last delivery - first publish) the process spent
+// running and runnable-but-waiting (other processes had the CPU).
 // usage: node table.mjs RESULTS.jsonl
 import { readFileSync } from 'node:fs';
 
@@ -16,6 +18,7 @@ const median = (xs) => {
 };
 const fmt = (x, digits = 0) =>
   x === null ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: digits });
+const pct = (x) => (x === null ? 'n/a' : `${fmt(x * 100)}%`);
 const ms = (us) => (us === null ? 'n/a' : fmt(us / 1000, 1));
 
 const groups = new Map();
@@ -42,7 +45,10 @@ for (const [key, rs] of groups) {
     p99: median(ok.map((r) => r.p99_us)),
     max: ok.length ? Math.max(...ok.map((r) => r.max_us ?? 0)) : null,
     serverNs: median(ok.map((r) => r.server_ns_per_delivery)),
+    serverCpu: median(ok.map((r) => r.server_cpu_share)),
+    serverWait: median(ok.map((r) => r.server_wait_share)),
     clientCpu: median(ok.map((r) => r.client_cpu_share)),
+    clientWait: median(ok.map((r) => r.client_wait_share)),
     errors: ok.reduce((a, r) => a + r.errors, 0),
     expected: ok.reduce((a, r) => a + r.expected, 0),
   };
@@ -51,15 +57,15 @@ for (const [key, rs] of groups) {
 }
 
 console.log(
-  '| subscribers | server | msgs x rate/s | deliveries/s (median) | p50 ms | p99 ms | max ms | server CPU ns/delivery | client CPU (share of its core) | errors / expected | wsgate deliveries/s ratio | wsgate p99 ratio |',
+  '| subscribers | server | msgs x rate/s | deliveries/s (median) | p50 ms | p99 ms | max ms | server CPU ns/delivery | server on / waiting for a CPU | client on / waiting for a CPU | errors / expected | wsgate deliveries/s ratio | wsgate p99 ratio |',
 );
-console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const s of rows) {
   const ours = summary.get(`${s.n}\twsgate`);
   const ratio = ours && s.target !== 'wsgate' && s.perS ? `${fmt(ours.perS / s.perS, 2)}x` : '';
   const p99 = ours && s.target !== 'wsgate' && s.p99 ? `${fmt(ours.p99 / s.p99, 3)}x` : '';
   const failed = s.failed ? ` (${s.failed} runs failed)` : '';
   console.log(
-    `| ${fmt(s.n)} | ${s.target} | ${s.messages} x ${s.rate} | ${fmt(s.perS)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${fmt(s.serverNs)} | ${fmt((s.clientCpu ?? 0) * 100)}% | ${fmt(s.errors)} / ${fmt(s.expected)}${failed} | ${ratio} | ${p99} |`,
+    `| ${fmt(s.n)} | ${s.target} | ${s.messages} x ${s.rate} | ${fmt(s.perS)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${fmt(s.serverNs)} | ${pct(s.serverCpu)} / ${pct(s.serverWait)} | ${pct(s.clientCpu)} / ${pct(s.clientWait)} | ${fmt(s.errors)} / ${fmt(s.expected)}${failed} | ${ratio} | ${p99} |`,
   );
 }

@@ -1,7 +1,8 @@
 //! Fan-out load for `wsgate serve` and for peer servers: N subscribers on one topic,
 //! one publisher at a fixed rate; prints deliveries per second, publish-to-receive
 //! latency, errors, the client's own CPU and, with `--pid`, the server's CPU per
-//! delivery.
+//! delivery; for both, the share of the run they spent on a CPU and waiting for one
+//! (`/proc/PID/task/*/schedstat`: on a shared machine, other processes take turns).
 //!
 //! ```text
 //! taskset -c 1 target/release/wsgate serve --listen 127.0.0.1:8090 \
@@ -121,6 +122,10 @@ pub(crate) async fn run(opts: Opts) -> Report {
     }
     let connected = base.elapsed();
     let cpu_before = (opts.pid.and_then(cpu_ticks), cpu_ticks_self());
+    let wait_before = (
+        opts.pid.and_then(run_delay_ns),
+        run_delay_ns(std::process::id()),
+    );
     let started = base.elapsed();
     let publisher = tokio::spawn(publish(opts.clone(), channel, base, stop_rx));
     let published = period(&opts) * u32::try_from(opts.messages).unwrap_or(u32::MAX);
@@ -140,19 +145,20 @@ pub(crate) async fn run(opts: Opts) -> Report {
     let _ = stop_tx.send(true);
     let publish = publisher.await.expect("publisher task");
     let cpu_after = (opts.pid.and_then(cpu_ticks), cpu_ticks_self());
+    let wait_after = (
+        opts.pid.and_then(run_delay_ns),
+        run_delay_ns(std::process::id()),
+    );
+    let delta = |b: Option<u64>, a: Option<u64>| b.zip(a).map(|(b, a)| a.saturating_sub(b));
     Report {
         connected,
         started,
         publish,
         received: total,
-        server_ticks: cpu_before
-            .0
-            .zip(cpu_after.0)
-            .map(|(b, a)| a.saturating_sub(b)),
-        client_ticks: cpu_before
-            .1
-            .zip(cpu_after.1)
-            .map(|(b, a)| a.saturating_sub(b)),
+        server_ticks: delta(cpu_before.0, cpu_after.0),
+        client_ticks: delta(cpu_before.1, cpu_after.1),
+        server_wait_ns: delta(wait_before.0, wait_after.0),
+        client_wait_ns: delta(wait_before.1, wait_after.1),
     }
 }
 
@@ -526,6 +532,11 @@ pub(crate) struct Report {
     pub(crate) server_ticks: Option<u64>,
     /// This process's CPU time during the fan-out, in clock ticks.
     pub(crate) client_ticks: Option<u64>,
+    /// Time the server's threads were runnable but waiting for a CPU (other processes
+    /// had it), in nanoseconds.
+    pub(crate) server_wait_ns: Option<u64>,
+    /// The same for this process.
+    pub(crate) client_wait_ns: Option<u64>,
 }
 
 impl Report {
@@ -558,6 +569,8 @@ impl Report {
             .server_ticks
             .map(|t| tick_s(t) * 1e9 / deliveries.max(1) as f64);
         let client_cpu = self.client_ticks.map(tick_s);
+        let share = |secs: Option<f64>| secs.map(|c| if window > 0.0 { c / window } else { 0.0 });
+        let wait_s = |ns: Option<u64>| ns.map(|n| n as f64 / 1e9);
         let r = &self.received;
         let out = json!({
             "target": format!("{:?}", opts.target).to_lowercase(),
@@ -573,7 +586,10 @@ impl Report {
             "first_error": r.first_error.clone().or(self.publish.first_error.clone()),
             "server_cpu_s": self.server_ticks.map(tick_s), "server_ns_per_delivery": server_ns,
             "client_cpu_s": client_cpu,
-            "client_cpu_share": client_cpu.map(|c| if window > 0.0 { c / window } else { 0.0 }),
+            "server_cpu_share": share(self.server_ticks.map(tick_s)),
+            "server_wait_share": share(wait_s(self.server_wait_ns)),
+            "client_cpu_share": share(client_cpu),
+            "client_wait_share": share(wait_s(self.client_wait_ns)),
         });
         if opts.json {
             println!("{out}");
@@ -594,6 +610,22 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     Some(utime + stime)
+}
+
+/// Time a process's threads spent runnable but waiting for a CPU, in nanoseconds: the
+/// second field of `/proc/PID/task/TID/schedstat`, summed over the live threads.
+fn run_delay_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        total += stat.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 fn cpu_ticks_self() -> Option<u64> {
