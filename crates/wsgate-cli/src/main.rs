@@ -37,6 +37,8 @@ enum Command {
     Echo(cmd::echo::Args),
     /// Connect to a WebSocket: stdin lines are sent, messages are printed.
     Connect(cmd::connect::Args),
+    /// Load-test a WebSocket echo server: echo throughput, handshake rate, idle memory.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn run() -> anyhow::Result<ExitCode> {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Echo(args) => cmd::echo::run(args).await,
             Command::Connect(args) => cmd::connect::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
         }
     })
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what the servers share.
 
+pub(crate) mod bench;
 pub(crate) mod connect;
 pub(crate) mod echo;
 pub(crate) mod serve;
