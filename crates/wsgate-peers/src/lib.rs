@@ -55,7 +55,9 @@ pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
 /// Parses the arguments and binds, or prints the problem and exits with status 2.
 pub async fn listener() -> TcpListener {
     let bound = match listen_arg() {
-        Ok(addr) => bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}")),
+        Ok(addr) => bind(&addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}")),
         Err(e) => Err(e),
     };
     match bound {
