@@ -3,6 +3,7 @@
 pub(crate) mod bench;
 pub(crate) mod connect;
 pub(crate) mod echo;
+pub(crate) mod listen;
 pub(crate) mod serve;
 
 use std::io::Write as _;
