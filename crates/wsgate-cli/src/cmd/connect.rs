@@ -462,7 +462,9 @@ fn hex(data: &[u8]) -> String {
 
 /// A close code we may send (1000–1003, 1007–1014, 3000–4999).
 fn parse_close_code(s: &str) -> Result<u16, String> {
-    let code: u16 = s.parse().map_err(|_| format!("{s:?} is not a close code"))?;
+    let code: u16 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a close code"))?;
     if CloseCode::new(code).is_sendable() {
         Ok(code)
     } else {

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 use wsgate::{Acceptor, CloseCode, DeflateConfig, Message};
 
 use super::connect::{Printer, spawn_stdin_reader};
@@ -193,7 +193,11 @@ impl Client {
                             return;
                         }
                     }
-                    Some(Ok(Message::Close(frame))) => info!(%peer, "client closed: {frame:?}"),
+                    Some(Ok(Message::Close(frame))) => match frame {
+                        Some(f) => info!(%peer, "client closed with {} {:?}", f.code.as_u16(), f.reason.as_str()),
+                        None => info!(%peer, "client closed without a code"),
+                    },
+                    Some(Ok(Message::Ping(_))) => debug!(%peer, "ping"),
                     Some(Ok(_)) => {}
                     Some(Err(err)) => {
                         warn!(%peer, "connection failed: {err}");
