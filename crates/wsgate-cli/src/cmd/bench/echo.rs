@@ -38,6 +38,8 @@ pub(crate) struct Plan {
     pub(crate) text: bool,
     /// The payload after the sequence number: the same for every message.
     filler: Vec<u8>,
+    /// The same, as a string (text plans; ASCII).
+    text_filler: String,
     size: usize,
 }
 
@@ -45,7 +47,7 @@ impl Plan {
     /// Messages of `size` bytes (at least [`MIN_SIZE`]).
     pub(crate) fn new(size: usize, depth: usize, text: bool) -> Self {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let filler = (0..size.saturating_sub(HEADER))
+        let filler: Vec<u8> = (0..size.saturating_sub(HEADER))
             .map(|_| {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -53,10 +55,16 @@ impl Plan {
                 if text { b'a' + (x % 26) as u8 } else { x as u8 }
             })
             .collect();
+        let text_filler = if text {
+            String::from_utf8_lossy(&filler).into_owned()
+        } else {
+            String::new()
+        };
         Self {
             depth: depth.max(1),
             text,
             filler,
+            text_filler,
             size: size.max(MIN_SIZE),
         }
     }
@@ -66,8 +74,7 @@ impl Plan {
         if self.text {
             let mut s = String::with_capacity(self.size);
             let _ = write!(s, "{seq:016x}");
-            // The filler of a text plan is ASCII.
-            s.push_str(std::str::from_utf8(&self.filler).unwrap_or_default());
+            s.push_str(&self.text_filler);
             Message::text(s)
         } else {
             let mut b = BytesMut::with_capacity(self.size);
