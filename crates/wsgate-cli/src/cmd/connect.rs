@@ -13,6 +13,8 @@
 use std::io::{BufRead as _, Read as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -120,18 +122,24 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut reader = tokio::spawn(read_loop(rx, printer, first_tx));
     let stdin = spawn_stdin_reader(args.one_message);
+    let we_closed = Arc::new(AtomicBool::new(false));
     let input = Input {
         lines: stdin,
         encoding: Encoding::of(&args),
         first_reply: args.one_message.then_some(first_rx),
         close: (CloseCode::new(args.close_code), args.close_reason.clone()),
+        we_closed: Arc::clone(&we_closed),
     };
     let outcome = tokio::select! {
-        outcome = &mut reader => outcome??,
+        // When we started the close, the server's close frame echoes our code; the
+        // reader may see it before `close` returns.
+        outcome = &mut reader => match outcome?? {
+            Outcome::Closed(_) if we_closed.load(Ordering::Relaxed) => Outcome::Closed(None),
+            outcome => outcome,
+        },
         written = write_loop(tx, input) => {
             written?;
             match tokio::time::timeout(CLOSE_WAIT, &mut reader).await {
-                // We started the close: the server's answer echoes our code.
                 Ok(Ok(Ok(Outcome::Closed(_)))) => Outcome::Closed(None),
                 Ok(outcome) => outcome??,
                 Err(_) => bail!("the server did not finish the close handshake"),
@@ -269,6 +277,8 @@ struct Input {
     /// With `-1`: signalled after the first reply.
     first_reply: Option<oneshot::Receiver<()>>,
     close: (CloseCode, String),
+    /// Set once our close frame is about to go out.
+    we_closed: Arc<AtomicBool>,
 }
 
 /// How a line of stdin becomes a message.
@@ -343,6 +353,7 @@ async fn write_loop(mut tx: WriteHalf<wsgate::MaybeTlsStream>, input: Input) -> 
         mut encoding,
         first_reply,
         close,
+        we_closed,
     } = input;
     let mut line = 0usize;
     let interrupted = crate::shutdown::signal();
@@ -376,6 +387,7 @@ async fn write_loop(mut tx: WriteHalf<wsgate::MaybeTlsStream>, input: Input) -> 
         }
     }
     debug!("closing with {}", close.0.as_u16());
+    we_closed.store(true, Ordering::Relaxed);
     if let Err(err) = tx.close(close.0, &close.1).await {
         debug!("close: {err}");
     }

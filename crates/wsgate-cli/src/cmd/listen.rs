@@ -74,9 +74,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     tokio::pin!(interrupted);
     let mut clients = JoinSet::new();
     let (mut pending, mut stdin_open, mut served, mut line) = (Vec::new(), true, false, 0usize);
-    loop {
+    let close = loop {
         if !stdin_open && served && pending.is_empty() {
-            return finish(&commands, &mut clients, CloseCode::NORMAL).await;
+            break Some(CloseCode::NORMAL);
         }
         tokio::select! {
             accepted = listener.accept(), if !(args.one && served) => {
@@ -113,28 +113,25 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Some(_) = clients.join_next(), if !clients.is_empty() => {
                 if args.one && clients.is_empty() {
-                    return Ok(ExitCode::SUCCESS);
+                    break None;
                 }
             }
             printed = &mut printer => {
+                // Stdout is gone (or failed): nothing more can be shown.
                 printed.context("printer")??;
                 return Ok(ExitCode::SUCCESS);
             }
-            () = &mut interrupted => {
-                return finish(&commands, &mut clients, CloseCode::GOING_AWAY).await;
-            }
+            () = &mut interrupted => break Some(CloseCode::GOING_AWAY),
         }
+    };
+    if let Some(code) = close {
+        // Every client closes (bounded by its close timeout).
+        let _ = commands.send(Command::Close(code));
+        while clients.join_next().await.is_some() {}
     }
-}
-
-/// Closes every client with `code` and waits for them (bounded by their close timeout).
-async fn finish(
-    commands: &broadcast::Sender<Command>,
-    clients: &mut JoinSet<()>,
-    code: CloseCode,
-) -> anyhow::Result<ExitCode> {
-    let _ = commands.send(Command::Close(code));
-    while clients.join_next().await.is_some() {}
+    // Print what the clients sent before they left.
+    drop(print_tx);
+    printer.await.context("printer")??;
     Ok(ExitCode::SUCCESS)
 }
 
