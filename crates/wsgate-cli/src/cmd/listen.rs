@@ -6,8 +6,8 @@
 //! ```
 //!
 //! Accepts any number of clients (with `-1`, only the first). Each stdin line goes to
-//! every client connected at the time; lines read before the first client arrives are
-//! kept for it. After EOF on stdin, once at least one client got stdin's lines, every
+//! every client connected at the time; lines read while no client is connected are kept
+//! for the next one. After EOF on stdin, once at least one client got stdin's lines, every
 //! client is closed with 1000 and the command exits. Ctrl-C closes clients with 1001.
 
 use std::net::SocketAddr;

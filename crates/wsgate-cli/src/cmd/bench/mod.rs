@@ -253,6 +253,9 @@ async fn open_all(
     progress: &Arc<Progress>,
     report: &mut Report,
 ) -> anyhow::Result<(Vec<WebSocket<TcpStream>>, Histogram)> {
+    if n == 0 {
+        bail!("at least one connection is needed");
+    }
     let target = Arc::new(target.clone());
     let opening = Arc::new(Semaphore::new(OPENING));
     let mut tasks = JoinSet::new();
