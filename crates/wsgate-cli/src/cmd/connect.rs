@@ -229,10 +229,8 @@ impl Outcome {
             Self::Failed(Error::Io(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => {
                 Err(err.into())
             }
-            Self::Failed(Error::AbnormalClosure) => {
-                eprintln!(
-                    "wsgate: connection failed: closed without a close frame (1006, abnormal closure)"
-                );
+            Self::Failed(err) if err.close_code() == Some(CloseCode::ABNORMAL) => {
+                eprintln!("wsgate: connection failed: {err} (1006, abnormal closure)");
                 Ok(ExitCode::from(EXIT_FAILED))
             }
             Self::Failed(err) => {
