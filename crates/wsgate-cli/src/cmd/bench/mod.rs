@@ -436,6 +436,7 @@ impl Progress {
     async fn show(self: Arc<Self>, unit: &'static str) {
         let begin = Instant::now();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await; // The first tick is immediate: nothing to show yet.
         let mut last = (0, Instant::now());
         loop {
             tokio::select! {
