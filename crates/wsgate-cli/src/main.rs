@@ -1,13 +1,15 @@
 //! The `wsgate` command: a WebSocket server with a web UI (`serve`), a conformance echo
-//! server (`echo`) and a command-line client (`connect`).
+//! server (`echo`), a command-line client (`connect`) and server (`listen`), and a load
+//! generator (`bench`).
 //!
 //! ```text
-//!   main ─► run ─► Cli (clap) ─► cmd::{serve, echo, connect}::run ─► wsgate (tokio)
+//!   main ─► run ─► Cli (clap) ─► cmd::{serve, echo, connect, listen, bench}::run ─► wsgate (tokio)
 //! ```
 //!
 //! `main` maps the outcome to the exit status: a broken pipe on stdout is success, any
 //! other error is printed as `wsgate: ...` with status 1; `connect` has its own statuses
-//! for connection, handshake and close failures (see `wsgate connect --help`).
+//! for connection, handshake and close failures (see `wsgate connect --help`), and
+//! `bench` one for a run with errors.
 
 mod cmd;
 mod logging;
@@ -42,6 +44,10 @@ enum Command {
     Echo(cmd::echo::Args),
     /// Connect to a WebSocket: stdin lines are sent, messages are printed.
     Connect(cmd::connect::Args),
+    /// Accept WebSocket clients: their messages are printed, stdin lines are sent to them.
+    Listen(cmd::listen::Args),
+    /// Load-test a WebSocket echo server: echo throughput, handshake rate, idle memory.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,7 +63,10 @@ fn main() -> ExitCode {
 
 fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    let quiet_by_default = matches!(cli.command, Command::Connect(_));
+    let quiet_by_default = matches!(
+        cli.command,
+        Command::Connect(_) | Command::Listen(_) | Command::Bench(_)
+    );
     logging::init(cli.verbose, quiet_by_default);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +76,8 @@ fn run() -> anyhow::Result<ExitCode> {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Echo(args) => cmd::echo::run(args).await,
             Command::Connect(args) => cmd::connect::run(args).await,
+            Command::Listen(args) => cmd::listen::run(args).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
         }
     })
 }

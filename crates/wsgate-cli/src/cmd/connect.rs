@@ -5,12 +5,16 @@
 //!   stdout ◄─ text as is, binary as hex/base64, one message per line ◄─ ReadHalf::recv
 //! ```
 //!
-//! EOF on stdin sends Close 1000 and waits for the server's Close. The exit status says
-//! how the session ended (see `EXIT_STATUS_HELP`).
+//! EOF on stdin, or Ctrl-C, sends Close (1000, or `--close-code`) and waits for the
+//! server's Close. With `--jsonrpc` each line `method params` becomes a JSON-RPC 2.0
+//! request with ids 1, 2, … The exit status says how the session ended (see
+//! `EXIT_STATUS_HELP`).
 
 use std::io::{BufRead as _, Read as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -40,8 +44,25 @@ pub(crate) struct Args {
     #[arg(short = '1', long)]
     one_message: bool,
     /// Print received binary messages as base64 instead of hex.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hex")]
     base64: bool,
+    /// Print received binary messages as hex (the default).
+    #[arg(long)]
+    hex: bool,
+    /// Send each line `method params` as a JSON-RPC 2.0 request: `{"jsonrpc":"2.0",
+    /// "id":N,"method":"method","params":params}` with ids 1, 2, …; params that are not
+    /// a JSON array or object are wrapped in `[...]` (none: `[]`).
+    #[arg(long, conflicts_with_all = ["binary", "one_message"])]
+    jsonrpc: bool,
+    /// Send a ping every SECS seconds (the connection fails if no pong comes back).
+    #[arg(long, value_name = "SECS")]
+    ping_interval: Option<f64>,
+    /// The close code sent on EOF or Ctrl-C.
+    #[arg(long, value_name = "CODE", default_value_t = 1000, value_parser = parse_close_code)]
+    close_code: u16,
+    /// The close reason sent on EOF or Ctrl-C (at most 123 bytes).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    close_reason: String,
     /// Add a request header (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
@@ -67,15 +88,18 @@ pub(crate) struct Args {
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
-  0  the connection closed normally (close code 1000, or none)
+  0  the connection closed normally (close code 1000, or none; or after Ctrl-C)
   1  other errors (bad arguments, unreadable files, stdin that is not UTF-8 in text mode)
   3  could not connect (DNS, TCP, TLS, proxy, timeout)
-  4  the server refused the WebSocket handshake (the HTTP status is printed)
+  4  the server refused the WebSocket handshake (the HTTP status and body are printed)
   5  the server closed with a code other than 1000
-  6  the connection failed: lost without a close handshake, or a protocol error";
+  6  the connection failed: lost without a close handshake (1006), or a protocol error";
 
 /// Runs the client session.
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.close_reason.len() > 123 {
+        bail!("--close-reason is longer than 123 bytes");
+    }
     let connector = connector(&args)?;
     let (ws, response) = match connector.connect(&args.url).await {
         Ok(pair) => pair,
@@ -98,11 +122,25 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut reader = tokio::spawn(read_loop(rx, printer, first_tx));
     let stdin = spawn_stdin_reader(args.one_message);
+    let we_closed = Arc::new(AtomicBool::new(false));
+    let input = Input {
+        lines: stdin,
+        encoding: Encoding::of(&args),
+        first_reply: args.one_message.then_some(first_rx),
+        close: (CloseCode::new(args.close_code), args.close_reason.clone()),
+        we_closed: Arc::clone(&we_closed),
+    };
     let outcome = tokio::select! {
-        outcome = &mut reader => outcome??,
-        written = write_loop(tx, stdin, args.binary, args.one_message.then_some(first_rx)) => {
+        // When we started the close, the server's close frame echoes our code; the
+        // reader may see it before `close` returns.
+        outcome = &mut reader => match outcome?? {
+            Outcome::Closed(_) if we_closed.load(Ordering::Relaxed) => Outcome::Closed(None),
+            outcome => outcome,
+        },
+        written = write_loop(tx, input) => {
             written?;
             match tokio::time::timeout(CLOSE_WAIT, &mut reader).await {
+                Ok(Ok(Ok(Outcome::Closed(_)))) => Outcome::Closed(None),
                 Ok(outcome) => outcome??,
                 Err(_) => bail!("the server did not finish the close handshake"),
             }
@@ -114,6 +152,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn connector(args: &Args) -> anyhow::Result<Connector> {
     let mut c = Connector::new();
     c.connect_timeout(Duration::from_secs(args.connect_timeout));
+    if let Some(secs) = args.ping_interval {
+        let every = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--ping-interval must be a positive number of seconds")?;
+        let mut config = wsgate::Config::default();
+        config.ping_interval(Some(every));
+        c.config(config);
+    }
     for header in &args.headers {
         let (name, value) = header
             .split_once(':')
@@ -182,6 +229,10 @@ impl Outcome {
             Self::Failed(Error::Io(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => {
                 Err(err.into())
             }
+            Self::Failed(err) if err.close_code() == Some(CloseCode::ABNORMAL) => {
+                eprintln!("wsgate: connection failed: {err} (1006, abnormal closure)");
+                Ok(ExitCode::from(EXIT_FAILED))
+            }
             Self::Failed(err) => {
                 eprintln!("wsgate: connection failed: {err}");
                 Ok(ExitCode::from(EXIT_FAILED))
@@ -216,37 +267,126 @@ async fn read_loop(
     Ok(Outcome::Closed(close))
 }
 
-/// Sends stdin as messages; on EOF (or after the first reply with `-1`) closes with 1000.
-async fn write_loop(
-    mut tx: WriteHalf<wsgate::MaybeTlsStream>,
-    mut stdin: mpsc::Receiver<anyhow::Result<Vec<u8>>>,
-    binary: bool,
+/// What the writing side sends: stdin's lines, how to encode them, and how to close.
+#[derive(Debug)]
+struct Input {
+    lines: mpsc::Receiver<anyhow::Result<Vec<u8>>>,
+    encoding: Encoding,
+    /// With `-1`: signalled after the first reply.
     first_reply: Option<oneshot::Receiver<()>>,
-) -> anyhow::Result<()> {
+    close: (CloseCode, String),
+    /// Set once our close frame is about to go out.
+    we_closed: Arc<AtomicBool>,
+}
+
+/// How a line of stdin becomes a message.
+#[derive(Debug)]
+enum Encoding {
+    Text,
+    Binary,
+    /// A JSON-RPC 2.0 request; the id of the next one.
+    JsonRpc(u64),
+}
+
+impl Encoding {
+    fn of(args: &Args) -> Self {
+        match (args.binary, args.jsonrpc) {
+            (true, _) => Self::Binary,
+            (false, true) => Self::JsonRpc(1),
+            (false, false) => Self::Text,
+        }
+    }
+
+    /// The message for stdin line number `line`; `None` (after a warning) to skip it.
+    fn encode(&mut self, chunk: Vec<u8>, line: usize) -> anyhow::Result<Option<Message>> {
+        if let Self::Binary = self {
+            return Ok(Some(Message::Binary(Bytes::from(chunk))));
+        }
+        let text = String::from_utf8(chunk)
+            .map_err(|_| anyhow::anyhow!("stdin line {line} is not UTF-8 (use -b for binary)"))?;
+        let Self::JsonRpc(id) = self else {
+            return Ok(Some(Message::text(text)));
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        match jsonrpc_request(&text, *id) {
+            Ok(request) => {
+                *id += 1;
+                Ok(Some(Message::text(request)))
+            }
+            Err(why) => {
+                eprintln!("wsgate: line {line} not sent: {why}");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `method params` → a JSON-RPC 2.0 request with `id` (websocat's `--jsonrpc`).
+fn jsonrpc_request(line: &str, id: u64) -> Result<String, String> {
+    let line = line.trim();
+    let (method, params) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let params = params.trim();
+    let params = if params.is_empty() {
+        "[]".to_owned()
+    } else if params.starts_with('[') || params.starts_with('{') {
+        params.to_owned()
+    } else {
+        format!("[{params}]")
+    };
+    let params: serde_json::Value =
+        serde_json::from_str(&params).map_err(|e| format!("params are not JSON: {e}"))?;
+    let method = serde_json::Value::from(method);
+    Ok(format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":{method},"params":{params}}}"#
+    ))
+}
+
+/// Sends stdin as messages; on EOF or Ctrl-C (or after the first reply with `-1`)
+/// closes with the chosen code.
+async fn write_loop(mut tx: WriteHalf<wsgate::MaybeTlsStream>, input: Input) -> anyhow::Result<()> {
+    let Input {
+        mut lines,
+        mut encoding,
+        first_reply,
+        close,
+        we_closed,
+    } = input;
     let mut line = 0usize;
-    while let Some(chunk) = stdin.recv().await {
+    let interrupted = crate::shutdown::signal();
+    tokio::pin!(interrupted);
+    let mut stdin_open = true;
+    while stdin_open {
+        let chunk = tokio::select! {
+            chunk = lines.recv() => chunk,
+            () = &mut interrupted => {
+                debug!("interrupted, closing");
+                break;
+            }
+        };
+        let Some(chunk) = chunk else {
+            stdin_open = false;
+            continue;
+        };
         line += 1;
-        let msg = if binary {
-            Message::Binary(Bytes::from(chunk?))
-        } else {
-            let text = String::from_utf8(chunk?).map_err(|_| {
-                anyhow::anyhow!("stdin line {line} is not UTF-8 (use -b for binary)")
-            })?;
-            Message::text(text)
+        let Some(msg) = encoding.encode(chunk?, line)? else {
+            continue;
         };
         if tx.send(msg).await.is_err() {
             // The connection ended; the reader reports how.
             return std::future::pending().await;
         }
     }
-    if let Some(first_reply) = first_reply {
+    if let Some(first_reply) = first_reply.filter(|_| !stdin_open) {
         // With -1: wait for the reply; if the connection ends first, the reader reports.
         if first_reply.await.is_err() {
             return std::future::pending().await;
         }
     }
-    debug!("stdin done, closing");
-    if let Err(err) = tx.close(CloseCode::NORMAL, "").await {
+    debug!("closing with {}", close.0.as_u16());
+    we_closed.store(true, Ordering::Relaxed);
+    if let Err(err) = tx.close(close.0, &close.1).await {
         debug!("close: {err}");
     }
     Ok(())
@@ -254,7 +394,7 @@ async fn write_loop(
 
 /// Reads stdin on a plain thread (a blocking read must not hold up the runtime's
 /// shutdown): one item per line without its line ending, or all of it with `whole`.
-fn spawn_stdin_reader(whole: bool) -> mpsc::Receiver<anyhow::Result<Vec<u8>>> {
+pub(crate) fn spawn_stdin_reader(whole: bool) -> mpsc::Receiver<anyhow::Result<Vec<u8>>> {
     let (tx, rx) = mpsc::channel(16);
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
@@ -298,13 +438,15 @@ fn strip_newline(mut v: Vec<u8>) -> Vec<u8> {
 
 /// Writes one received message per line.
 #[derive(Debug)]
-struct Printer {
-    out: Stdout,
-    base64: bool,
+pub(crate) struct Printer {
+    pub(crate) out: Stdout,
+    /// Binary as base64 instead of hex.
+    pub(crate) base64: bool,
 }
 
 impl Printer {
-    async fn print(&mut self, msg: &Message) -> std::io::Result<()> {
+    /// Prints a data message (text as is, binary as hex or base64) and a newline.
+    pub(crate) async fn print(&mut self, msg: &Message) -> std::io::Result<()> {
         let mut line = match msg {
             Message::Text(text) => text.as_bytes().to_vec(),
             Message::Binary(data) if self.base64 => base64::engine::general_purpose::STANDARD
@@ -328,6 +470,18 @@ fn hex(data: &[u8]) -> String {
         })
 }
 
+/// A close code we may send (1000–1003, 1007–1014, 3000–4999).
+fn parse_close_code(s: &str) -> Result<u16, String> {
+    let code: u16 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a close code"))?;
+    if CloseCode::new(code).is_sendable() {
+        Ok(code)
+    } else {
+        Err(format!("{code} may not be sent in a close frame"))
+    }
+}
+
 const EXIT_CONNECT: u8 = 3;
 const EXIT_HANDSHAKE: u8 = 4;
 const EXIT_PEER_CLOSE: u8 = 5;
@@ -344,6 +498,32 @@ mod tests {
         assert_eq!(strip_newline(b"a\r\n".to_vec()), b"a");
         assert_eq!(strip_newline(b"a\n\n".to_vec()), b"a\n");
         assert_eq!(strip_newline(b"a".to_vec()), b"a");
+    }
+
+    #[test]
+    fn jsonrpc_lines_become_requests() {
+        let req = |line, id| jsonrpc_request(line, id).unwrap_or_else(|e| e);
+        assert_eq!(
+            req("ping", 1),
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[]}"#
+        );
+        assert_eq!(
+            req("add 1, 2", 7),
+            r#"{"jsonrpc":"2.0","id":7,"method":"add","params":[1,2]}"#
+        );
+        assert_eq!(
+            req("  sub {\"a\": \"b\"} ", 2),
+            r#"{"jsonrpc":"2.0","id":2,"method":"sub","params":{"a":"b"}}"#
+        );
+        assert!(req("m not json", 1).starts_with("params are not JSON"));
+    }
+
+    #[test]
+    fn close_codes_must_be_sendable() {
+        assert_eq!(parse_close_code("4000"), Ok(4000));
+        assert!(parse_close_code("1006").is_err());
+        assert!(parse_close_code("999").is_err());
+        assert!(parse_close_code("x").is_err());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One module per subcommand, plus what the servers share.
 
+pub(crate) mod bench;
 pub(crate) mod connect;
 pub(crate) mod echo;
+pub(crate) mod listen;
 pub(crate) mod serve;
 
 use std::io::Write as _;
