@@ -8,15 +8,12 @@
 #[path = "../examples/fanout.rs"]
 #[allow(dead_code)]
 mod fanout;
+mod util;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use fanout::{Opts, Target};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wsgate");
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +48,7 @@ fn the_marker_is_found_in_every_framing() {
 }
 
 async fn check(per_source: usize) {
-    let server = Server::start();
+    let server = start_server();
     let opts = Opts {
         addr: server.addr.parse().expect("server address"),
         target: Target::Wsgate,
@@ -86,45 +83,8 @@ async fn check(per_source: usize) {
     assert!(report.server_ticks.is_some(), "server CPU read from /proc");
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start() -> Self {
-        let mut command = Command::new(BIN);
-        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WSGATE_")) {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0", "--ticker-ms", "0"])
-            .args(["--publish-rate", "1000000"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wsgate serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        // Keep draining stderr so that the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(TIMEOUT)
-            .expect("server prints 'listening on ADDR'");
-        Self { child, addr }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `wsgate serve` for the load tool: no ticker, no publish rate limit.
+fn start_server() -> util::Proc {
+    let args = ["serve", "--listen", "127.0.0.1:0", "--ticker-ms", "0"];
+    util::Proc::start(&[&args[..], &["--publish-rate", "1000000"]].concat(), true)
 }

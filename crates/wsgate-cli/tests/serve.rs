@@ -8,9 +8,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+mod util;
 
 use serde_json::{Value, json};
 use wsgate::{CloseCode, Connector, MaybeTlsStream, Message, ProxyMode, WebSocket};
@@ -554,31 +556,14 @@ async fn sigterm_closes_ws_sessions_with_1001_and_exits_0() {
     )
     .await;
     event(&mut ws).await;
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.proc.signal("-TERM");
     bounded(async {
         assert_eq!(close_code(&mut ws).await, Some(1001));
         // Reading on lets the client answer the close handshake.
         while ws.recv().await.is_some() {}
     })
     .await;
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = server.proc.wait();
     assert!(status.success(), "{status:?}");
 }
 
@@ -586,7 +571,7 @@ async fn sigterm_closes_ws_sessions_with_1001_and_exits_0() {
 
 /// `wsgate serve` on an ephemeral loopback port, killed on drop.
 struct Server {
-    child: Child,
+    proc: util::Proc,
     addr: String,
 }
 
@@ -597,33 +582,13 @@ impl Server {
 
     /// Starts with these environment variables (and no other `WSGATE_*` setting).
     fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(BIN);
-        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WSGATE_")) {
-            command.env_remove(name);
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        let mut cmd = util::wsgate();
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn wsgate serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        // Keep draining stderr so that the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(TIMEOUT)
-            .expect("server prints 'listening on ADDR'");
-        Self { child, addr }
+            .envs(env.iter().copied());
+        let proc = util::Proc::spawn(cmd, true);
+        let addr = proc.addr.clone();
+        Self { proc, addr }
     }
 
     async fn ws(&self) -> Ws {
@@ -634,13 +599,6 @@ impl Server {
             .await
             .expect("connect to /ws");
         ws
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -14,9 +14,13 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_wsgate");
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// `wsgate` with proxies from the environment removed (all traffic stays on loopback).
+/// `wsgate` with proxies from the environment removed (all traffic stays on loopback),
+/// and no `WSGATE_*` setting or `RUST_LOG` of the caller's.
 pub fn wsgate() -> Command {
     let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("WSGATE_")) {
+        cmd.env_remove(name);
+    }
     for var in [
         "http_proxy",
         "https_proxy",
@@ -44,8 +48,14 @@ pub struct Proc {
 impl Proc {
     /// Starts `wsgate ARGS`; with `server`, waits for `listening on ADDR`.
     pub fn start(args: &[&str], server: bool) -> Self {
-        let mut child = wsgate()
-            .args(args)
+        let mut cmd = wsgate();
+        cmd.args(args);
+        Self::spawn(cmd, server)
+    }
+
+    /// Starts `cmd` (made by [`wsgate`]); with `server`, waits for `listening on ADDR`.
+    pub fn spawn(mut cmd: Command, server: bool) -> Self {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
