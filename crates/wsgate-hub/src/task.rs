@@ -27,8 +27,6 @@ pub(crate) struct SessionTask<S, T: Send + Sync + 'static> {
     phase: Phase,
     /// Idle timeout and maximum lifetime (allocated only when configured).
     deadlines: Option<Box<Deadlines>>,
-    /// Messages were queued on the connection since the last flush.
-    fed: bool,
 }
 
 /// The timer for the idle timeout and the maximum lifetime, and what it measures.
@@ -66,7 +64,6 @@ where
             guard: Guard::new(session),
             phase: Phase::Start,
             deadlines: None,
-            fed: false,
         }
     }
 
@@ -108,12 +105,9 @@ where
     /// them.
     fn poll_outbound(&mut self, cx: &mut Context<'_>) -> Outbound {
         let result = self.poll_feed(cx);
-        if self.fed {
-            self.fed = false;
-            // Errors come back from `recv` on this same poll; `Pending` means the
-            // socket is full and the driver waits for it to drain.
-            let _ = pin!(self.ws.flush()).poll(cx);
-        }
+        // Nothing to do when nothing was fed. Errors come back from `recv` on this same
+        // poll; `Pending` means the socket is full and the driver waits for it to drain.
+        let _ = pin!(self.ws.flush()).poll(cx);
         result
     }
 
@@ -136,10 +130,7 @@ where
                 Out::Plain(m) => pin!(self.ws.feed(m.clone())).poll(cx),
             };
             match sent {
-                Poll::Ready(Ok(())) => {
-                    self.fed = true;
-                    self.guard.metrics().record_out(len);
-                }
+                Poll::Ready(Ok(())) => self.guard.metrics().record_out(len),
                 // Closed or failed: `recv` reports why on this same poll.
                 Poll::Ready(Err(_)) => return Outbound::Idle,
                 Poll::Pending => {

@@ -54,8 +54,8 @@ impl OutQueue {
         self.bufs().push_copy(spec, payload);
     }
 
-    /// Appends a frame whose payload is already in `Bytes`: referenced when large and
-    /// unmasked, copied otherwise.
+    /// Appends a frame whose payload is already in [`Bytes`]: referenced without a copy
+    /// when it is large and unmasked, copied otherwise.
     pub(crate) fn push_bytes(&mut self, spec: FrameSpec, payload: Bytes) {
         self.bufs().push_bytes(spec, payload);
     }
@@ -91,8 +91,7 @@ impl OutQueue {
 }
 
 impl Buffers {
-    /// Appends a frame, copying (and masking, if asked) the payload.
-    pub(crate) fn push_copy(&mut self, spec: FrameSpec, payload: &[u8]) {
+    fn push_copy(&mut self, spec: FrameSpec, payload: &[u8]) {
         self.reserve(MAX_HEADER_LEN + payload.len());
         self.push_header(spec, payload.len());
         let start = self.tail.len();
@@ -103,9 +102,7 @@ impl Buffers {
         self.len += payload.len();
     }
 
-    /// Appends a frame whose payload is already in [`Bytes`]: referenced without a
-    /// copy when it is large and unmasked, copied otherwise.
-    pub(crate) fn push_bytes(&mut self, spec: FrameSpec, payload: Bytes) {
+    fn push_bytes(&mut self, spec: FrameSpec, payload: Bytes) {
         if spec.mask.is_some() || payload.len() < ZERO_COPY_MIN {
             return self.push_copy(spec, &payload);
         }
@@ -113,8 +110,7 @@ impl Buffers {
         self.push_chunk(payload);
     }
 
-    /// Appends bytes that are already a complete frame (a prepared message).
-    pub(crate) fn push_raw(&mut self, frame: Bytes) {
+    fn push_raw(&mut self, frame: Bytes) {
         if frame.len() < ZERO_COPY_MIN {
             self.reserve(frame.len());
             self.tail.extend_from_slice(&frame);
@@ -124,8 +120,7 @@ impl Buffers {
         }
     }
 
-    /// Fills `dst` with the queued bytes in order; returns the number of slices used.
-    pub(crate) fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+    fn slices<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
         let parts = self.chunks.iter().map(|c| &c[..]).chain(tail);
         let mut n = 0;
@@ -136,8 +131,9 @@ impl Buffers {
         n
     }
 
-    /// Drops `n` written bytes from the front; releases all buffers once empty.
-    pub(crate) fn advance(&mut self, n: usize) {
+    /// Drops `n` written bytes from the front ([`OutQueue::advance`] frees an empty
+    /// queue).
+    fn advance(&mut self, n: usize) {
         let mut n = n.min(self.len);
         self.len -= n;
         while n > 0 {
