@@ -11,6 +11,8 @@ use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::clock::{Clock, Now};
+
 use crate::config::Config;
 use crate::deflate::Deflate;
 use crate::error::{ProtocolError, SendError};
@@ -168,8 +170,9 @@ impl Connection {
     pub fn poll_event(
         &mut self,
         rx: &mut BytesMut,
-        now: Instant,
+        mut now: impl Clock,
     ) -> Result<Option<Event>, ProtocolError> {
+        let now = &mut Now::new(&mut now);
         if !matches!(self.state, State::Open | State::CloseSent) {
             rx.clear();
             self.rx_seen = 0;
@@ -199,8 +202,8 @@ impl Connection {
     /// # Errors
     /// [`ProtocolError::Timeout`] when the keepalive deadline passed (a close frame with
     /// 1008 (policy violation) is queued and the state is [`State::Closed`]).
-    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ProtocolError> {
-        self.on_timeout(now)
+    pub fn handle_timeout(&mut self, mut now: impl Clock) -> Result<(), ProtocolError> {
+        self.on_timeout(&mut Now::new(&mut now))
     }
 
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
@@ -219,8 +222,8 @@ impl Connection {
     /// # Errors
     /// [`SendError`] on misuse: sending after close, oversized control frames, a data
     /// message while a streamed message is open.
-    pub fn send(&mut self, msg: Message, now: Instant) -> Result<(), SendError> {
-        self.send_message(msg, now)
+    pub fn send(&mut self, msg: Message, mut now: impl Clock) -> Result<(), SendError> {
+        self.send_message(msg, &mut Now::new(&mut now))
     }
 
     /// Queues a message encoded once for many connections. As a server this shares the
@@ -229,8 +232,12 @@ impl Connection {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_prepared(&mut self, msg: &PreparedMessage, now: Instant) -> Result<(), SendError> {
-        self.send_prepared_message(msg, now)
+    pub fn send_prepared(
+        &mut self,
+        msg: &PreparedMessage,
+        mut now: impl Clock,
+    ) -> Result<(), SendError> {
+        self.send_prepared_message(msg, &mut Now::new(&mut now))
     }
 
     /// Queues one chunk of a streamed data message (gorilla's NextWriter): the first call
@@ -250,8 +257,13 @@ impl Connection {
     /// # Errors
     /// [`SendError::Closed`] if a close frame was already sent,
     /// [`SendError::InvalidCloseCode`], [`SendError::ControlFrameTooLong`].
-    pub fn close(&mut self, code: CloseCode, reason: &str, now: Instant) -> Result<(), SendError> {
-        self.start_close(Some((code, reason)), now)
+    pub fn close(
+        &mut self,
+        code: CloseCode,
+        reason: &str,
+        mut now: impl Clock,
+    ) -> Result<(), SendError> {
+        self.start_close(Some((code, reason)), &mut Now::new(&mut now))
     }
 
     /// Bytes queued for the transport. Drivers use it for backpressure.
@@ -297,7 +309,11 @@ impl Connection {
     }
 
     /// Runs the receive path until an event, a protocol error, or more bytes are needed.
-    fn decode(&mut self, rx: &mut BytesMut, now: Instant) -> Result<Option<Event>, ProtocolError> {
+    fn decode(
+        &mut self,
+        rx: &mut BytesMut,
+        now: &mut Now<'_>,
+    ) -> Result<Option<Event>, ProtocolError> {
         loop {
             let mut cx = RecvCx {
                 rules: DecodeRules {

@@ -19,6 +19,7 @@
 //! What this crate does not do: I/O, TLS, HTTP beyond the upgrade head, URL parsing,
 //! timers (it only says when the next one is due, via `poll_timeout`).
 
+mod clock;
 mod close;
 mod config;
 mod connection;
@@ -35,6 +36,7 @@ mod prepared;
 mod types;
 mod utf8;
 
+pub use clock::Clock;
 pub use config::{Config, Limits};
 pub use connection::{Connection, Event, State};
 pub use error::{ProtocolError, SendError};

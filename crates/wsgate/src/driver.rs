@@ -76,7 +76,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     pub(crate) fn new(io: S, conn: Connection, rx: BytesMut, protocol: Option<String>) -> Self {
         let mut conn = conn;
         // Anchor the state machine's timers (keepalive) at the handshake.
-        let _ = conn.handle_timeout(now());
+        let _ = conn.handle_timeout(now);
         let cold = protocol.map(|p| {
             Box::new(Cold {
                 protocol: Some(p.into_boxed_str()),
@@ -128,7 +128,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.end != End::Running {
                 return self.poll_end(cx);
             }
-            match self.conn.poll_event(&mut self.rx, now()) {
+            match self.conn.poll_event(&mut self.rx, now) {
                 Ok(Some(ev)) => {
                     self.release_rx();
                     return Poll::Ready(Some(Ok(ev)));
@@ -234,11 +234,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     pub(crate) fn queue(&mut self, msg: Message) -> Result<(), Error> {
-        Ok(self.conn.send(msg, now())?)
+        Ok(self.conn.send(msg, now)?)
     }
 
     pub(crate) fn queue_prepared(&mut self, msg: &PreparedMessage) -> Result<(), Error> {
-        Ok(self.conn.send_prepared(msg, now())?)
+        Ok(self.conn.send_prepared(msg, now)?)
     }
 
     /// After a send: write now, unless a complete frame is already buffered (the next
@@ -267,7 +267,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if self.conn.state() != State::Open {
             return Ok(());
         }
-        Ok(self.conn.close(code, reason, now())?)
+        Ok(self.conn.close(code, reason, now)?)
     }
 
     /// Drives the connection, discarding incoming messages, until it is closed.
@@ -425,7 +425,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return Poll::Pending;
         };
         ready!(self.arm(Instant::from_std(deadline)).as_mut().poll(cx));
-        Poll::Ready(self.conn.handle_timeout(now()))
+        Poll::Ready(self.conn.handle_timeout(now))
     }
 
     fn arm(&mut self, deadline: Instant) -> &mut Pin<Box<Sleep>> {

@@ -1,14 +1,13 @@
 //! Received control frames and failure: automatic pongs, the close handshake as seen
 //! from the receive side, and failing the connection on a protocol error.
 
-use bytes::Bytes;
-use std::time::Instant;
-
 use super::{Connection, Event, State};
+use crate::clock::Now;
 use crate::close::{parse_close, truncate_reason};
 use crate::error::ProtocolError;
 use crate::message::Message;
 use crate::types::OpCode;
+use bytes::Bytes;
 
 impl Connection {
     /// Acts on a complete control frame; returns the event for the application.
@@ -16,7 +15,7 @@ impl Connection {
         &mut self,
         op: OpCode,
         payload: Bytes,
-        now: Instant,
+        now: &mut Now<'_>,
     ) -> Result<Option<Event>, ProtocolError> {
         let msg = match op {
             OpCode::Ping => {
@@ -33,7 +32,7 @@ impl Connection {
     }
 
     /// The peer's close frame: echo it if we had not closed, then the exchange is done.
-    fn on_close(&mut self, payload: &Bytes, now: Instant) -> Result<Event, ProtocolError> {
+    fn on_close(&mut self, payload: &Bytes, now: &mut Now<'_>) -> Result<Event, ProtocolError> {
         let frame = parse_close(payload)?;
         if self.state == State::Open {
             // Echo the code only (an empty close is echoed empty), RFC 6455 §5.5.1.
@@ -50,7 +49,7 @@ impl Connection {
 
     /// Fails the connection: queue a close frame for `err` (unless ours was already
     /// sent), stop reading, and let the transport go once the frame is written.
-    pub(super) fn fail(&mut self, err: &ProtocolError, now: Instant) {
+    pub(super) fn fail(&mut self, err: &ProtocolError, now: &mut Now<'_>) {
         if self.state == State::Open {
             let reason = truncate_reason(err.as_str());
             self.queue_close(Some((err.close_code(), reason)));

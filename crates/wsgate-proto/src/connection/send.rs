@@ -1,8 +1,8 @@
 //! The send path: data messages (compressed when negotiated), streamed chunks, prepared
 //! messages, control frames and our close frame, all appended to the transmit queue.
 
+use crate::clock::Now;
 use bytes::Bytes;
-use std::time::Instant;
 
 use super::{Connection, State};
 use crate::close::encode_close;
@@ -25,7 +25,11 @@ pub(super) struct SendStream {
 
 impl Connection {
     /// See [`Connection::send`].
-    pub(super) fn send_message(&mut self, msg: Message, now: Instant) -> Result<(), SendError> {
+    pub(super) fn send_message(
+        &mut self,
+        msg: Message,
+        now: &mut Now<'_>,
+    ) -> Result<(), SendError> {
         self.timers.on_input(now, false, self.config.ping_interval);
         let (op, payload) = match msg {
             Message::Close(None) => return self.start_close(None, now),
@@ -46,7 +50,7 @@ impl Connection {
     pub(super) fn send_prepared_message(
         &mut self,
         msg: &PreparedMessage,
-        now: Instant,
+        now: &mut Now<'_>,
     ) -> Result<(), SendError> {
         let Some(op) = msg.opcode().filter(|op| !op.is_control()) else {
             return self.send_message(msg.message().clone(), now);
@@ -136,7 +140,7 @@ impl Connection {
     pub(super) fn start_close(
         &mut self,
         close: Option<(CloseCode, &str)>,
-        now: Instant,
+        now: &mut Now<'_>,
     ) -> Result<(), SendError> {
         self.timers.on_input(now, false, self.config.ping_interval);
         self.check_open()?;

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Connection, State};
+use crate::clock::Now;
 use crate::error::ProtocolError;
 use crate::types::OpCode;
 
@@ -29,24 +30,29 @@ struct Deadlines {
 
 impl Timers {
     /// Records an input call; `received` says whether new bytes arrived. Only
-    /// keepalive (`interval`) needs to know.
-    pub(super) fn on_input(&mut self, now: Instant, received: bool, interval: Option<Duration>) {
+    /// keepalive (`interval`) needs to know, and only then is the clock read.
+    pub(super) fn on_input(
+        &mut self,
+        now: &mut Now<'_>,
+        received: bool,
+        interval: Option<Duration>,
+    ) {
         if interval.is_none() {
             return;
         }
         let d = self.deadlines.get_or_insert_with(Box::default);
         if received || d.last_rx.is_none() {
-            d.last_rx = Some(now);
+            d.last_rx = Some(now.get());
             d.pong_deadline = None;
         }
     }
 
     /// Starts the close timeout unless it already runs.
-    pub(super) fn arm_close(&mut self, now: Instant, timeout: Duration) {
+    pub(super) fn arm_close(&mut self, now: &mut Now<'_>, timeout: Duration) {
         let d = self.deadlines.get_or_insert_with(Box::default);
         if d.close_deadline.is_none() {
             // A timeout too large to represent means "never".
-            d.close_deadline = now.checked_add(timeout);
+            d.close_deadline = now.get().checked_add(timeout);
         }
     }
 
@@ -68,8 +74,10 @@ impl Timers {
 
 impl Connection {
     /// See [`Connection::handle_timeout`].
-    pub(super) fn on_timeout(&mut self, now: Instant) -> Result<(), ProtocolError> {
-        self.timers.on_input(now, false, self.config.ping_interval);
+    pub(super) fn on_timeout(&mut self, clock: &mut Now<'_>) -> Result<(), ProtocolError> {
+        let now = clock.get();
+        self.timers
+            .on_input(clock, false, self.config.ping_interval);
         if self.timers.close_deadline().is_some_and(|d| now >= d) {
             self.close_timed_out();
             return Ok(());
@@ -81,7 +89,7 @@ impl Connection {
             return Ok(());
         };
         if self.timers.pong_deadline().is_some_and(|d| now >= d) {
-            self.fail(&ProtocolError::Timeout, now);
+            self.fail(&ProtocolError::Timeout, clock);
             return Err(ProtocolError::Timeout);
         }
         let pong_timeout = self.config.pong_timeout;
