@@ -102,10 +102,23 @@ impl Buffers {
         self.len += payload.len();
     }
 
+    /// Queues `payload` without copying it when it is large enough: a server's as it
+    /// is; a client's masked in place when nothing else holds it (a message the
+    /// application handed over), and copied to be masked otherwise.
     fn push_bytes(&mut self, spec: FrameSpec, payload: Bytes) {
-        if spec.mask.is_some() || payload.len() < ZERO_COPY_MIN {
+        if payload.len() < ZERO_COPY_MIN {
             return self.push_copy(spec, &payload);
         }
+        let payload = match spec.mask {
+            None => payload,
+            Some(key) => match payload.try_into_mut() {
+                Ok(mut owned) => {
+                    apply_mask(&mut owned, key, 0);
+                    owned.freeze()
+                }
+                Err(shared) => return self.push_copy(spec, &shared),
+            },
+        };
         self.push_header(spec, payload.len());
         self.push_chunk(payload);
     }
@@ -254,5 +267,33 @@ mod tests {
             0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
         ];
         assert_eq!(drain(&q), expect);
+    }
+
+    #[test]
+    fn a_large_payload_nobody_else_holds_is_masked_in_place() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let spec = FrameSpec {
+            mask: Some(key),
+            ..BIN
+        };
+        let mut expect = vec![9u8; 5000];
+        apply_mask(&mut expect, key, 0);
+
+        let mut q = OutQueue::default();
+        let owned = Bytes::from(vec![9u8; 5000]);
+        let at = owned.as_ptr();
+        q.push_bytes(spec, owned);
+        let mut slots = [IoSlice::new(&[]); 4];
+        assert_eq!(q.slices(&mut slots), 2, "header, then the payload itself");
+        assert_eq!(slots[1].as_ptr(), at);
+        assert_eq!(&slots[1][..], &expect[..]);
+
+        // Still held elsewhere: masked into a copy, the caller's bytes untouched.
+        let mut q = OutQueue::default();
+        let shared = Bytes::from(vec![9u8; 5000]);
+        q.push_bytes(spec, shared.clone());
+        assert_eq!(q.slices(&mut slots), 1);
+        assert_eq!(&drain(&q)[8..], &expect[..]);
+        assert!(shared.iter().all(|&b| b == 9));
     }
 }

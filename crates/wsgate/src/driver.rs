@@ -487,8 +487,10 @@ fn complete_frame_buffered(rx: &[u8]) -> bool {
 const STACK_READ: usize = 64 << 10;
 /// Smallest reservation when reading into a non-empty buffer (a frame in progress).
 const READ_CHUNK: usize = 8 << 10;
-/// Largest single reservation for a frame whose header announced a large payload.
-const MAX_RESERVE: usize = 1 << 20;
+/// Largest single reservation for a frame whose header announced a large payload: a
+/// 1 MiB payload and the longest header (14 bytes), so that a 1 MiB frame is read into
+/// one buffer without regrowing it (copying what arrived) for its last bytes.
+const MAX_RESERVE: usize = (1 << 20) + 14;
 /// Slices per vectored write.
 const MAX_SLICES: usize = 64;
 
