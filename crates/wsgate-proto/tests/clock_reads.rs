@@ -83,10 +83,9 @@ fn closing_reads_the_clock_to_start_the_close_timeout() {
     let config = Config::default();
     let (mut server, _) = setup(&config, 0);
     let clock = Counted::new();
-    server.close(CloseCode::NORMAL, "bye", clock.clock()).unwrap();
+    server
+        .close(CloseCode::NORMAL, "bye", clock.clock())
+        .unwrap();
     assert_eq!(clock.reads.get(), 1);
-    assert_eq!(
-        server.poll_timeout(),
-        Some(clock.at + config.close_timeout)
-    );
+    assert_eq!(server.poll_timeout(), Some(clock.at + config.close_timeout));
 }
