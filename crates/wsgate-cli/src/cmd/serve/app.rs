@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use tracing::{debug, info};
+use tracing::debug;
 use wsgate::proto::handshake::{Rejection, Request};
 use wsgate_hub::{Disconnect, Handler, Message, Session};
 
@@ -79,7 +79,7 @@ impl Handler<Client> for App {
     }
 
     fn on_connect(&self, session: &Session<Client>) {
-        info!(session = %session.id(), "ws session connected");
+        debug!(session = %session.id(), "ws session connected");
     }
 
     fn on_message(&self, session: &Session<Client>, msg: Message) {
@@ -98,7 +98,7 @@ impl Handler<Client> for App {
 
     fn on_disconnect(&self, session: &Session<Client>, d: Disconnect) {
         self.channels.disconnected(session);
-        info!(session = %session.id(), code = d.code.as_u16(), cause = %d.cause, "ws session ended");
+        debug!(session = %session.id(), code = d.code.as_u16(), cause = %d.cause, "ws session ended");
     }
 }
 
