@@ -41,7 +41,7 @@ use wsgate::{Message, WebSocket};
 use conn::Target;
 use histogram::Histogram;
 use report::Report;
-use usage::{CpuMeter, Proc};
+use usage::{CpuMeter, Proc, Usage};
 
 /// Arguments of `wsgate bench`.
 #[derive(Debug, clap::Args)]
@@ -75,10 +75,14 @@ struct Common {
     /// Offer permessage-deflate.
     #[arg(long)]
     compress: bool,
-    /// Connections per source address 127.0.0.2, 127.0.0.3, … (IPv4 loopback targets;
+    /// Connections per source address 127.0.0.K, 127.0.0.K+1, … (IPv4 loopback targets;
     /// 0 lets the kernel choose the address).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     per_source: usize,
+    /// The first source address 127.0.0.K. Back-to-back runs should move it on: binding
+    /// an address whose ports still hold the last run's TIME_WAIT sockets is slow.
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=254))]
+    first_source: u8,
 }
 
 #[derive(Debug, clap::Args)]
@@ -216,8 +220,8 @@ async fn run_idle(a: &IdleArgs) -> anyhow::Result<Report> {
     report.latency = latency;
     report.seconds = start.elapsed().as_secs_f64();
     report.count = conns.len() as u64;
-    report.client_cpu = client.elapsed();
-    report.server_cpu = server_cpu.and_then(|m| m.elapsed());
+    report.client = client.usage();
+    report.server = server_cpu.map(|m| m.usage()).unwrap_or_default();
     progress.stop();
     let (settle, hold) = (secs(a.settle)?, secs(a.hold)?);
     idle::hold(conns, settle, hold, server, rss_before, &mut report).await;
@@ -262,7 +266,7 @@ async fn open_all(
     for i in 0..n {
         let source = match common.per_source {
             0 => None,
-            per => Some(conn::source_for(i, per)?),
+            per => Some(conn::source_for(i, per, common.first_source)?),
         };
         let (target, opening, progress) = (target.clone(), opening.clone(), progress.clone());
         tasks.spawn(async move {
@@ -345,7 +349,7 @@ impl Window {
 
 /// CPU meters started at the window's start; finished at its end.
 struct Meters {
-    task: tokio::task::JoinHandle<(Option<Duration>, Option<Duration>, f64)>,
+    task: tokio::task::JoinHandle<(Usage, Usage, f64)>,
 }
 
 impl Meters {
@@ -361,15 +365,16 @@ impl Meters {
             tokio::time::sleep_until(window.end).await;
             let seconds = began.elapsed().as_secs_f64();
             progress.stop();
-            (client.elapsed(), server.and_then(|m| m.elapsed()), seconds)
+            let server = server.map(|m| m.usage()).unwrap_or_default();
+            (client.usage(), server, seconds)
         });
         Self { task }
     }
 
     async fn finish(self, report: &mut Report) {
         if let Ok((client, server, seconds)) = self.task.await {
-            report.client_cpu = client;
-            report.server_cpu = server;
+            report.client = client;
+            report.server = server;
             report.seconds = seconds;
         }
     }
