@@ -20,6 +20,7 @@
 mod conn;
 mod connects;
 mod echo;
+mod fanout;
 mod histogram;
 mod idle;
 mod report;
@@ -59,11 +60,32 @@ enum Scenario {
     Connect(ConnectArgs),
     /// Open N connections and hold them idle (server RSS per connection with --server-pid).
     Idle(IdleArgs),
+    /// N subscribers on one topic, one publisher at a fixed rate: deliveries/s and
+    /// publish-to-receive latency, every delivery checked.
+    ///
+    /// Against `wsgate serve` (--target wsgate), a Node `ws` relay (ws) or socket.io v4
+    /// (socketio, spoken as Engine.IO v4 over a plain WebSocket); the peers are in
+    /// bench/fanout/. A URL without a path gets the target's usual one: /ws for wsgate,
+    /// / for ws, /socket.io/ for socketio, which also gets the query
+    /// EIO=4&transport=websocket unless the URL has an EIO= already.
+    ///
+    /// Every payload starts with the marker #SEQ:SENT_US#; each subscriber checks that
+    /// every number arrives exactly once. Missing, duplicated and unexpected messages,
+    /// connections that end early and refused publishes are errors, never deliveries.
+    /// deliveries/s = deliveries / (last delivery - first publish); the setup (connect,
+    /// join, --settle) is outside that window. With --server-pid: the server's CPU per
+    /// delivery and, read after --settle, its RSS per subscribed session. The CPU rows
+    /// give the share of the window each process ran and waited for a CPU (schedstat).
+    /// The runtime has a worker per CPU this process may use (TOKIO_WORKER_THREADS
+    /// overrides).
+    ///
+    /// Example: wsgate bench fanout ws://127.0.0.1:8080 --target wsgate -n 1000 -m 200 -r 500
+    Fanout(fanout::Args),
 }
 
 /// Settings every scenario has.
 #[derive(Debug, clap::Args)]
-struct Common {
+pub(crate) struct Common {
     /// The server's ws:// URL.
     url: String,
     /// Print one JSON object instead of the table.
@@ -83,6 +105,19 @@ struct Common {
     /// an address whose ports still hold the last run's TIME_WAIT sockets is slow.
     #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=254))]
     first_source: u8,
+}
+
+impl Common {
+    /// The source host byte for connection `i` (`None`: the kernel chooses).
+    ///
+    /// # Errors
+    /// When the addresses up to 127.0.0.254 do not suffice.
+    fn source(&self, i: usize) -> anyhow::Result<Option<u8>> {
+        match self.per_source {
+            0 => Ok(None),
+            per => conn::source_for(i, per, self.first_source).map(Some),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,6 +186,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Scenario::Echo(a) => (run_echo(&a).await?, a.common.json),
         Scenario::Connect(a) => (run_connect(&a).await?, a.common.json),
         Scenario::Idle(a) => (run_idle(&a).await?, a.common.json),
+        Scenario::Fanout(a) => (fanout::run(&a).await?, a.common.json),
     };
     if json {
         println!("{}", report.json());
@@ -264,10 +300,7 @@ async fn open_all(
     let opening = Arc::new(Semaphore::new(OPENING));
     let mut tasks = JoinSet::new();
     for i in 0..n {
-        let source = match common.per_source {
-            0 => None,
-            per => Some(conn::source_for(i, per, common.first_source)?),
-        };
+        let source = common.source(i)?;
         let (target, opening, progress) = (target.clone(), opening.clone(), progress.clone());
         tasks.spawn(async move {
             let _permit = opening.acquire().await;
