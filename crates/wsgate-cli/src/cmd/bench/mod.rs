@@ -1,9 +1,13 @@
-//! `wsgate bench`: load scenarios against a WebSocket echo server.
+//! `wsgate bench`: load scenarios against a WebSocket echo server, and a fan-out load
+//! against a publish/subscribe server.
 //!
 //! ```text
-//!   args ─► Target::resolve ─► open_all (256 handshakes at a time, 127.0.0.2+ sources)
+//!   args ─► Target::resolve ─► open_all (256 handshakes at a time, 127.0.0.K+ sources)
 //!        ─► echo::run | connects::run | idle::hold ─► Report ─► table or --json
+//!   args ─► Server::endpoint ─► Target::resolve ─► fanout::run ─► Report ─► …
+//!            (join_all: connect + join; publisher::run ─► server ─► N × receive)
 //!                 │ Progress (atomics) ─► a line on stderr each second (terminals only)
+//!                 │ CpuMeter (/proc: CPU time, schedstat wait, VmRSS) ─► Report
 //! ```
 //!
 //! - `echo`: pipelined messages (`-c` connections × `-d` in flight, `-s` bytes); every
@@ -11,11 +15,17 @@
 //! - `connect`: handshakes per second (connect, upgrade, close 1000, again).
 //! - `idle`: open and hold N connections; with `--server-pid`, the server's RSS per idle
 //!   connection.
+//! - `fanout`: N subscribers on one topic of `wsgate serve`, a Node `ws` relay or
+//!   socket.io, one publisher at a fixed rate; every delivery is checked; deliveries/s,
+//!   publish-to-receive latency, and with `--server-pid` the server's RSS per subscribed
+//!   session.
 //!
 //! With `--server-pid` the server's CPU time over the window comes from /proc, and so
-//! does the bench's own: CPU per message on both sides. Exit status 0 when nothing went
-//! wrong, 8 when the run finished with errors (dropped, corrupted or lost messages,
-//! failed connections): they are listed and never counted as throughput.
+//! does the bench's own: CPU per message on both sides, and the share of the window each
+//! ran and waited for a CPU. Exit status 0 when nothing went wrong, 8 when the run
+//! finished with errors (dropped, corrupted, lost, missing or duplicated messages,
+//! failed connections, refused publishes): they are listed and never counted as
+//! throughput.
 
 mod conn;
 mod connects;
@@ -79,7 +89,9 @@ enum Scenario {
     /// The runtime has a worker per CPU this process may use (TOKIO_WORKER_THREADS
     /// overrides).
     ///
-    /// Example: wsgate bench fanout ws://127.0.0.1:8080 --target wsgate -n 1000 -m 200 -r 500
+    /// Example, against `wsgate serve --publish-rate 1000000 --ticker-ms 0` (its default
+    /// limit, 50 publishes/s per connection, would refuse most publishes):
+    /// wsgate bench fanout ws://127.0.0.1:8080 --target wsgate -n 1000 -m 200 -r 500
     Fanout(fanout::Args),
 }
 
@@ -91,7 +103,8 @@ pub(crate) struct Common {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
-    /// The server's process id: report its CPU time (and for idle its RSS) from /proc.
+    /// The server's process id: report its CPU time (and for idle and fanout its RSS)
+    /// from /proc.
     #[arg(long, value_name = "PID")]
     server_pid: Option<u32>,
     /// Offer permessage-deflate.
@@ -121,6 +134,7 @@ impl Common {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct EchoArgs {
     #[command(flatten)]
     common: Common,
@@ -145,6 +159,7 @@ struct EchoArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct ConnectArgs {
     #[command(flatten)]
     common: Common,
@@ -160,6 +175,7 @@ struct ConnectArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct IdleArgs {
     #[command(flatten)]
     common: Common,

@@ -30,11 +30,12 @@ use tokio::time::Instant;
 use super::conn::Target;
 use super::report::{Report, Rss};
 use super::usage::{CpuMeter, Proc};
-use super::{Common, Progress, new_report, parse_size, secs};
+use super::{Common, EXIT_STATUS_HELP, Progress, new_report, parse_size, secs};
 use server::{Server, Ws};
 
 /// Arguments of `wsgate bench fanout`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) common: Common,
