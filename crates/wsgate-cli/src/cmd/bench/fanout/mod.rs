@@ -3,10 +3,13 @@
 //! and with `--server-pid` the server's memory per subscribed session.
 //!
 //! ```text
-//!   setup (outside the window)                    fan-out (the window)
-//!   RSS before ─► subscriber::join_all ─► settle   publisher::run ──► server ──► N × subscriber::receive
-//!   ─► RSS after ─► publisher::open               (rate, marker)              (Tally: each number once)
-//!                                                 window: first publish ─► last delivery
+//!   setup (outside the window)
+//!     RSS before ─► subscriber::join_all (connect + Server::join, 256 at a time)
+//!                ─► --settle ─► RSS after ─► publisher::open
+//!   the window (first publish ─► last delivery)
+//!     publisher::run ─(payload #SEQ:SENT_US#, at --rate)─► server ─► N × subscriber::receive
+//!                                                                  (Tally: each number once)
+//!   Report: deliveries/s, latency, errors, CPU and wait shares, RSS per session
 //! ```
 //!
 //! Each subscriber waits at most `--drain` after the last publish was due; whatever

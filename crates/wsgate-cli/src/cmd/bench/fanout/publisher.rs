@@ -86,7 +86,8 @@ pub(crate) async fn run(
             _ = tick.tick(), if out.sent < plan.messages => {
                 let seq = out.sent;
                 let sent_us = u64::try_from(base.elapsed().as_micros()).unwrap_or(u64::MAX);
-                let text = plan.server.publish(&plan.channel, seq, &payload(seq, sent_us, plan.size));
+                let body = payload(seq, sent_us, plan.size);
+                let text = plan.server.publish(&plan.channel, seq, &body);
                 if let Err(err) = ws.send(text).await {
                     out.error("publisher closed", format!("publish failed: {err}"));
                     break;
