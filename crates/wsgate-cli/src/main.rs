@@ -46,7 +46,7 @@ enum Command {
     Connect(cmd::connect::Args),
     /// Accept WebSocket clients: their messages are printed, stdin lines are sent to them.
     Listen(cmd::listen::Args),
-    /// Load-test a WebSocket echo server: echo throughput, handshake rate, idle memory.
+    /// Load-test a WebSocket server: echo throughput, handshake rate, idle memory, fan-out.
     Bench(cmd::bench::Args),
 }
 

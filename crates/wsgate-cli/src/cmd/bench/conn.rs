@@ -1,5 +1,5 @@
 //! Opening benchmark connections: a plain `ws://` target, an optional source address
-//! (127.0.0.2, 127.0.0.3, … so that tens of thousands of connections do not exhaust
+//! (127.0.0.2, 127.0.0.3, … by default so that tens of thousands of connections do not exhaust
 //! the ephemeral ports of one address pair), and the client handshake done here on the
 //! bound socket (`wsgate::Connector` opens its own socket and cannot bind).
 
@@ -137,16 +137,19 @@ impl Target {
     }
 }
 
-/// The source host byte for connection `i` of `per_source` per address: 2, 3, …
+/// The source host byte for connection `i` of `per_source` per address: `first`,
+/// `first + 1`, …
 ///
 /// # Errors
-/// When more than 253 addresses would be needed.
-pub(crate) fn source_for(i: usize, per_source: usize) -> anyhow::Result<u8> {
-    let host = 2 + i / per_source.max(1);
+/// When an address past 127.0.0.254 would be needed.
+pub(crate) fn source_for(i: usize, per_source: usize, first: u8) -> anyhow::Result<u8> {
+    let host = usize::from(first) + i / per_source.max(1);
     u8::try_from(host)
         .ok()
         .filter(|&h| h < 255)
-        .context("too many connections for the source addresses 127.0.0.2-254")
+        .with_context(|| {
+            format!("too many connections for the source addresses 127.0.0.{first}-254")
+        })
 }
 
 /// Largest message the bench accepts back (the largest it sends is `--size`).
@@ -171,8 +174,10 @@ mod tests {
 
     #[test]
     fn sources_start_at_two() {
-        assert_eq!(source_for(0, 10_000).unwrap(), 2);
-        assert_eq!(source_for(19_999, 10_000).unwrap(), 3);
-        assert!(source_for(253 * 10, 10).is_err());
+        assert_eq!(source_for(0, 10_000, 2).unwrap(), 2);
+        assert_eq!(source_for(19_999, 10_000, 2).unwrap(), 3);
+        assert_eq!(source_for(19_999, 10_000, 40).unwrap(), 41);
+        assert!(source_for(253 * 10, 10, 2).is_err());
+        assert!(source_for(10, 10, 254).is_err());
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use wsgate::{CloseCode, WebSocket};
 
-use super::report::Report;
+use super::report::{Report, Rss};
 use super::usage::Proc;
 
 /// Holds `conns` for `settle + hold`, measuring the server's RSS after `settle`;
@@ -32,8 +32,13 @@ pub(crate) async fn hold(
     eprintln!("idle: {} open", tasks.len());
     tokio::time::sleep(settle).await;
     let rss_after = server.and_then(Proc::rss_kib);
-    if let (Some(before), Some(after)) = (rss_before, rss_after) {
-        report.server_rss_kib = Some((before, after));
+    if let (Some(before_kib), Some(after_kib)) = (rss_before, rss_after) {
+        report.server_rss = Some(Rss {
+            before_kib,
+            after_kib,
+            connections: tasks.len() as u64,
+            what: "connection",
+        });
     }
     tokio::time::sleep(hold).await;
     let _ = close_tx.send(true);

@@ -1,9 +1,13 @@
-//! `wsgate bench`: load scenarios against a WebSocket echo server.
+//! `wsgate bench`: load scenarios against a WebSocket echo server, and a fan-out load
+//! against a publish/subscribe server.
 //!
 //! ```text
-//!   args ─► Target::resolve ─► open_all (256 handshakes at a time, 127.0.0.2+ sources)
+//!   args ─► Target::resolve ─► open_all (256 handshakes at a time, 127.0.0.K+ sources)
 //!        ─► echo::run | connects::run | idle::hold ─► Report ─► table or --json
+//!   args ─► Server::endpoint ─► Target::resolve ─► fanout::run ─► Report ─► …
+//!            (join_all: connect + join; publisher::run ─► server ─► N × receive)
 //!                 │ Progress (atomics) ─► a line on stderr each second (terminals only)
+//!                 │ CpuMeter (/proc: CPU time, schedstat wait, VmRSS) ─► Report
 //! ```
 //!
 //! - `echo`: pipelined messages (`-c` connections × `-d` in flight, `-s` bytes); every
@@ -11,24 +15,30 @@
 //! - `connect`: handshakes per second (connect, upgrade, close 1000, again).
 //! - `idle`: open and hold N connections; with `--server-pid`, the server's RSS per idle
 //!   connection.
+//! - `fanout`: N subscribers on one topic of `wsgate serve`, a Node `ws` relay or
+//!   socket.io, one publisher at a fixed rate; every delivery is checked; deliveries/s,
+//!   publish-to-receive latency, and with `--server-pid` the server's RSS per subscribed
+//!   session.
 //!
 //! With `--server-pid` the server's CPU time over the window comes from /proc, and so
-//! does the bench's own: CPU per message on both sides. Exit status 0 when nothing went
-//! wrong, 8 when the run finished with errors (dropped, corrupted or lost messages,
-//! failed connections): they are listed and never counted as throughput.
+//! does the bench's own: CPU per message on both sides, and the share of the window each
+//! ran and waited for a CPU. Exit status 0 when nothing went wrong, 8 when the run
+//! finished with errors (dropped, corrupted, lost, missing or duplicated messages,
+//! failed connections, refused publishes): they are listed and never counted as
+//! throughput.
 
 mod conn;
 mod connects;
 mod echo;
+mod fanout;
 mod histogram;
 mod idle;
+mod progress;
 mod report;
 mod usage;
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -40,8 +50,9 @@ use wsgate::{Message, WebSocket};
 
 use conn::Target;
 use histogram::Histogram;
+use progress::Progress;
 use report::Report;
-use usage::{CpuMeter, Proc};
+use usage::{CpuMeter, Proc, Usage};
 
 /// Arguments of `wsgate bench`.
 #[derive(Debug, clap::Args)]
@@ -59,29 +70,71 @@ enum Scenario {
     Connect(ConnectArgs),
     /// Open N connections and hold them idle (server RSS per connection with --server-pid).
     Idle(IdleArgs),
+    /// N subscribers on one topic, one publisher at a fixed rate: deliveries/s and
+    /// publish-to-receive latency, every delivery checked.
+    ///
+    /// Against `wsgate serve` (--target wsgate), a Node `ws` relay (ws) or socket.io v4
+    /// (socketio, spoken as Engine.IO v4 over a plain WebSocket); the peers are in
+    /// bench/fanout/. A URL without a path gets the target's usual one: /ws for wsgate,
+    /// / for ws, /socket.io/ for socketio, which also gets the query
+    /// EIO=4&transport=websocket unless the URL has an EIO= already.
+    ///
+    /// Every payload starts with the marker #SEQ:SENT_US#; each subscriber checks that
+    /// every number arrives exactly once. Missing, duplicated and unexpected messages,
+    /// connections that end early and refused publishes are errors, never deliveries.
+    /// deliveries/s = deliveries / (last delivery - first publish); the setup (connect,
+    /// join, --settle) is outside that window. With --server-pid: the server's CPU per
+    /// delivery and, read after --settle, its RSS per subscribed session. The CPU rows
+    /// give the share of the window each process ran and waited for a CPU (schedstat).
+    /// The runtime has a worker per CPU this process may use (TOKIO_WORKER_THREADS
+    /// overrides).
+    ///
+    /// Example, against `wsgate serve --publish-rate 1000000 --ticker-ms 0` (its default
+    /// limit, 50 publishes/s per connection, would refuse most publishes):
+    /// wsgate bench fanout ws://127.0.0.1:8080 --target wsgate -n 1000 -m 200 -r 500
+    Fanout(fanout::Args),
 }
 
 /// Settings every scenario has.
 #[derive(Debug, clap::Args)]
-struct Common {
+pub(crate) struct Common {
     /// The server's ws:// URL.
     url: String,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
-    /// The server's process id: report its CPU time (and for idle its RSS) from /proc.
+    /// The server's process id: report its CPU time (and for idle and fanout its RSS)
+    /// from /proc.
     #[arg(long, value_name = "PID")]
     server_pid: Option<u32>,
     /// Offer permessage-deflate.
     #[arg(long)]
     compress: bool,
-    /// Connections per source address 127.0.0.2, 127.0.0.3, … (IPv4 loopback targets;
+    /// Connections per source address 127.0.0.K, 127.0.0.K+1, … (IPv4 loopback targets;
     /// 0 lets the kernel choose the address).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     per_source: usize,
+    /// The first source address 127.0.0.K. Back-to-back runs should move it on: binding
+    /// an address whose ports still hold the last run's TIME_WAIT sockets is slow.
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=254))]
+    first_source: u8,
+}
+
+impl Common {
+    /// The source host byte for connection `i` (`None`: the kernel chooses).
+    ///
+    /// # Errors
+    /// When the addresses up to 127.0.0.254 do not suffice.
+    fn source(&self, i: usize) -> anyhow::Result<Option<u8>> {
+        match self.per_source {
+            0 => Ok(None),
+            per => conn::source_for(i, per, self.first_source).map(Some),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct EchoArgs {
     #[command(flatten)]
     common: Common,
@@ -106,6 +159,7 @@ struct EchoArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct ConnectArgs {
     #[command(flatten)]
     common: Common,
@@ -121,6 +175,7 @@ struct ConnectArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS_HELP)]
 struct IdleArgs {
     #[command(flatten)]
     common: Common,
@@ -147,6 +202,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Scenario::Echo(a) => (run_echo(&a).await?, a.common.json),
         Scenario::Connect(a) => (run_connect(&a).await?, a.common.json),
         Scenario::Idle(a) => (run_idle(&a).await?, a.common.json),
+        Scenario::Fanout(a) => (fanout::run(&a).await?, a.common.json),
     };
     if json {
         println!("{}", report.json());
@@ -216,8 +272,8 @@ async fn run_idle(a: &IdleArgs) -> anyhow::Result<Report> {
     report.latency = latency;
     report.seconds = start.elapsed().as_secs_f64();
     report.count = conns.len() as u64;
-    report.client_cpu = client.elapsed();
-    report.server_cpu = server_cpu.and_then(|m| m.elapsed());
+    report.client = client.usage();
+    report.server = server_cpu.map(|m| m.usage()).unwrap_or_default();
     progress.stop();
     let (settle, hold) = (secs(a.settle)?, secs(a.hold)?);
     idle::hold(conns, settle, hold, server, rss_before, &mut report).await;
@@ -260,10 +316,7 @@ async fn open_all(
     let opening = Arc::new(Semaphore::new(OPENING));
     let mut tasks = JoinSet::new();
     for i in 0..n {
-        let source = match common.per_source {
-            0 => None,
-            per => Some(conn::source_for(i, per)?),
-        };
+        let source = common.source(i)?;
         let (target, opening, progress) = (target.clone(), opening.clone(), progress.clone());
         tasks.spawn(async move {
             let _permit = opening.acquire().await;
@@ -345,7 +398,7 @@ impl Window {
 
 /// CPU meters started at the window's start; finished at its end.
 struct Meters {
-    task: tokio::task::JoinHandle<(Option<Duration>, Option<Duration>, f64)>,
+    task: tokio::task::JoinHandle<(Usage, Usage, f64)>,
 }
 
 impl Meters {
@@ -361,101 +414,18 @@ impl Meters {
             tokio::time::sleep_until(window.end).await;
             let seconds = began.elapsed().as_secs_f64();
             progress.stop();
-            (client.elapsed(), server.and_then(|m| m.elapsed()), seconds)
+            let server = server.map(|m| m.usage()).unwrap_or_default();
+            (client.usage(), server, seconds)
         });
         Self { task }
     }
 
     async fn finish(self, report: &mut Report) {
         if let Ok((client, server, seconds)) = self.task.await {
-            report.client_cpu = client;
-            report.server_cpu = server;
+            report.client = client;
+            report.server = server;
             report.seconds = seconds;
         }
-    }
-}
-
-/// Counters shared by the connections, shown once a second on a terminal.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    done: AtomicU64,
-    errors: AtomicU64,
-    /// [`WARMUP`], [`MEASURING`] or [`ENDED`], set by the meters at the window's edges
-    /// (cheaper for every message to read than the clock).
-    phase: AtomicU8,
-    stop: tokio::sync::Notify,
-}
-
-impl Progress {
-    /// Starts the progress line (when stderr is a terminal).
-    fn new(unit: &'static str) -> Arc<Self> {
-        let progress = Arc::new(Self {
-            done: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            phase: AtomicU8::new(WARMUP),
-            stop: tokio::sync::Notify::new(),
-        });
-        if std::io::stderr().is_terminal() {
-            tokio::spawn(Arc::clone(&progress).show(unit));
-        }
-        progress
-    }
-
-    /// Counts `done` operations and `errors`.
-    pub(crate) fn add(&self, done: u64, errors: u64) {
-        if done > 0 {
-            self.done.fetch_add(done, Ordering::Relaxed);
-        }
-        if errors > 0 {
-            self.errors.fetch_add(errors, Ordering::Relaxed);
-        }
-    }
-
-    /// Whether the window is open (what happens now is counted).
-    pub(crate) fn measuring(&self) -> bool {
-        self.phase.load(Ordering::Relaxed) == MEASURING
-    }
-
-    /// Whether the window has closed (stop sending).
-    pub(crate) fn ended(&self) -> bool {
-        self.phase.load(Ordering::Relaxed) == ENDED
-    }
-
-    /// Measuring starts: the counts restart from zero.
-    fn start(&self) {
-        self.done.store(0, Ordering::Relaxed);
-        self.phase.store(MEASURING, Ordering::Relaxed);
-    }
-
-    /// Measuring ends; the progress line stops.
-    fn stop(&self) {
-        self.phase.store(ENDED, Ordering::Relaxed);
-        self.stop.notify_one();
-    }
-
-    async fn show(self: Arc<Self>, unit: &'static str) {
-        let begin = Instant::now();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.tick().await; // The first tick is immediate: nothing to show yet.
-        let mut last = (0, Instant::now());
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = self.stop.notified() => break,
-            }
-            let (done, now) = (self.done.load(Ordering::Relaxed), Instant::now());
-            let rate = done.saturating_sub(last.0) as f64 / (now - last.1).as_secs_f64();
-            last = (done, now);
-            let errors = self.errors.load(Ordering::Relaxed);
-            eprint!(
-                "\r{:>6.1} s  {} {unit}  {}/s  {} errors   ",
-                begin.elapsed().as_secs_f64(),
-                report::thousands(done),
-                report::thousands(rate as u64),
-                errors
-            );
-        }
-        eprintln!();
     }
 }
 
@@ -487,9 +457,6 @@ const OPENING: usize = 256;
 /// Connecting, the handshake and the first echo each get this long.
 pub(crate) const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 const EXIT_ERRORS: u8 = 8;
-const WARMUP: u8 = 0;
-const MEASURING: u8 = 1;
-const ENDED: u8 = 2;
 const HELLO: &str = "wsgate bench hello";
 
 #[cfg(test)]

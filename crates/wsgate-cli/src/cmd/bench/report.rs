@@ -4,34 +4,64 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::histogram::Histogram;
+use super::usage::Usage;
 
 /// What a scenario measured.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
-    /// `echo`, `connect` or `idle`.
+    /// `echo`, `connect`, `idle` or `fanout`.
     pub(crate) scenario: &'static str,
     /// The URL.
     pub(crate) target: String,
     /// The settings, in display order.
     pub(crate) params: Vec<(&'static str, String)>,
-    /// What `count` counts: "messages" or "connections".
+    /// What `count` counts: "messages", "connections" or "deliveries".
     pub(crate) unit: &'static str,
     /// Length of the measured window.
     pub(crate) seconds: f64,
     /// Operations completed and verified in the window.
     pub(crate) count: u64,
+    /// How many `count` should have been, when the run knows (`fanout`).
+    pub(crate) expected: Option<u64>,
     /// Payload bytes echoed in the window (one direction).
     pub(crate) bytes: u64,
-    /// Round trip (echo) or handshake (connect, idle) latencies.
+    /// Round trip (echo), handshake (connect, idle) or publish-to-receive (fanout)
+    /// latencies.
     pub(crate) latency: Histogram,
+    /// How long named phases of the run took, in order (`fanout`: the setup before the
+    /// window, the publishing inside it).
+    pub(crate) phases: Vec<(&'static str, Duration)>,
     /// Failures by kind; none of them is in `count`.
     pub(crate) errors: BTreeMap<&'static str, u64>,
-    /// CPU time of this process during the window.
-    pub(crate) client_cpu: Option<Duration>,
-    /// CPU time of the server (`--server-pid`) during the window.
-    pub(crate) server_cpu: Option<Duration>,
-    /// Server VmRSS in KiB before the connections and with them open (`idle`).
-    pub(crate) server_rss_kib: Option<(u64, u64)>,
+    /// What the first failure was, when a scenario keeps it.
+    pub(crate) first_error: Option<String>,
+    /// This process's CPU time (and wait for a CPU) during the window.
+    pub(crate) client: Usage,
+    /// The same for the server (`--server-pid`).
+    pub(crate) server: Usage,
+    /// The server's VmRSS before the connections and with them open (`idle`, `fanout`).
+    pub(crate) server_rss: Option<Rss>,
+}
+
+/// The server's resident memory without and with the run's connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rss {
+    /// VmRSS before the first connection, in KiB.
+    pub(crate) before_kib: u64,
+    /// VmRSS with them all open (after a settle), in KiB.
+    pub(crate) after_kib: u64,
+    /// The connections open at the second reading.
+    pub(crate) connections: u64,
+    /// What one of them is, for the table: "connection", "subscribed session".
+    pub(crate) what: &'static str,
+}
+
+impl Rss {
+    /// (after − before) / connections, in bytes.
+    pub(crate) fn bytes_per_connection(&self) -> Option<i64> {
+        let n = i64::try_from(self.connections).ok().filter(|&n| n > 0)?;
+        Some((self.after_kib as i64 - self.before_kib as i64) * 1024 / n)
+    }
 }
 
 impl Report {
@@ -68,10 +98,14 @@ impl Report {
         (self.count > 0).then(|| cpu.as_secs_f64() * 1e6 / self.count as f64)
     }
 
+    /// `d` as a share of the window (1.0 = all of it).
+    fn share(&self, d: Option<Duration>) -> Option<f64> {
+        let d = d?;
+        (self.seconds > 0.0).then(|| d.as_secs_f64() / self.seconds)
+    }
+
     fn rss_per_conn(&self) -> Option<i64> {
-        let (before, after) = self.server_rss_kib?;
-        let n = i64::try_from(self.count).ok().filter(|&n| n > 0)?;
-        Some((after as i64 - before as i64) * 1024 / n)
+        self.server_rss?.bytes_per_connection()
     }
 
     /// The aligned, human-readable table.
@@ -83,7 +117,7 @@ impl Report {
             ),
             ("settings".into(), self.settings()),
             ("window".into(), format!("{:.2} s", self.seconds)),
-            (self.unit.into(), thousands(self.count)),
+            (self.unit.into(), self.count_line()),
             (
                 format!("{}/s", self.unit),
                 thousands(self.rate().round() as u64),
@@ -108,19 +142,23 @@ impl Report {
                 ),
             ));
         }
+        for (phase, took) in &self.phases {
+            rows.push(((*phase).into(), format!("{:.2} s", took.as_secs_f64())));
+        }
         rows.push(("errors".into(), self.errors_line()));
-        for (who, cpu) in [
-            ("client CPU", self.client_cpu),
-            ("server CPU", self.server_cpu),
-        ] {
-            if let (Some(cpu), Some(per)) = (cpu, self.per_op_us(cpu)) {
-                let unit = self.unit.trim_end_matches('s');
-                let line = format!("{:.2} s ({per:.2} µs per {unit})", cpu.as_secs_f64());
+        if let Some(first) = &self.first_error {
+            rows.push(("first error".into(), first.clone()));
+        }
+        for (who, usage) in [("client CPU", self.client), ("server CPU", self.server)] {
+            if let Some(line) = self.usage_line(usage) {
                 rows.push((who.into(), line));
             }
         }
-        if let (Some((before, after)), Some(per)) = (self.server_rss_kib, self.rss_per_conn()) {
-            let line = format!("{before} KiB -> {after} KiB ({per} bytes per connection)");
+        if let (Some(rss), Some(per)) = (self.server_rss, self.rss_per_conn()) {
+            let line = format!(
+                "{} KiB -> {} KiB ({per} bytes per {})",
+                rss.before_kib, rss.after_kib, rss.what
+            );
             rows.push(("server RSS".into(), line));
         }
         let width = rows
@@ -142,6 +180,12 @@ impl Report {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone().into()))
             .collect();
+        let phases: serde_json::Map<String, serde_json::Value> = self
+            .phases
+            .iter()
+            .map(|(k, d)| ((*k).to_owned(), d.as_secs_f64().into()))
+            .collect();
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
         serde_json::json!({
             "scenario": self.scenario,
             "target": self.target,
@@ -149,6 +193,7 @@ impl Report {
             "unit": self.unit,
             "seconds": self.seconds,
             "count": self.count,
+            "expected": self.expected,
             "rate": self.rate(),
             "mb_per_s": self.mb_per_s(),
             "latency_us": {
@@ -158,14 +203,20 @@ impl Report {
                 "p99": us(l.quantile(0.99)),
                 "max": us(l.max()),
             },
+            "phases_s": phases,
             "errors": self.error_count(),
             "error_kinds": self.errors,
-            "client_cpu_s": self.client_cpu.map(|d| d.as_secs_f64()),
-            "client_cpu_us_per_op": self.per_op_us(self.client_cpu),
-            "server_cpu_s": self.server_cpu.map(|d| d.as_secs_f64()),
-            "server_cpu_us_per_op": self.per_op_us(self.server_cpu),
-            "server_rss_before_kib": self.server_rss_kib.map(|r| r.0),
-            "server_rss_after_kib": self.server_rss_kib.map(|r| r.1),
+            "first_error": self.first_error,
+            "client_cpu_s": secs(self.client.cpu),
+            "client_cpu_us_per_op": self.per_op_us(self.client.cpu),
+            "client_cpu_share": self.share(self.client.cpu),
+            "client_wait_share": self.share(self.client.waited),
+            "server_cpu_s": secs(self.server.cpu),
+            "server_cpu_us_per_op": self.per_op_us(self.server.cpu),
+            "server_cpu_share": self.share(self.server.cpu),
+            "server_wait_share": self.share(self.server.waited),
+            "server_rss_before_kib": self.server_rss.map(|r| r.before_kib),
+            "server_rss_after_kib": self.server_rss.map(|r| r.after_kib),
             "server_rss_bytes_per_conn": self.rss_per_conn(),
         })
     }
@@ -177,6 +228,35 @@ impl Report {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         parts.join(" ")
+    }
+
+    fn count_line(&self) -> String {
+        match self.expected {
+            Some(expected) => format!(
+                "{} (of {} expected)",
+                thousands(self.count),
+                thousands(expected)
+            ),
+            None => thousands(self.count),
+        }
+    }
+
+    /// "0.52 s (1.30 µs per delivery; on a CPU 24% and waiting for one 51% of the
+    /// window)", when the CPU time is known.
+    fn usage_line(&self, usage: Usage) -> Option<String> {
+        let cpu = usage.cpu?;
+        let per = self.per_op_us(Some(cpu))?;
+        let mut line = format!(
+            "{:.2} s ({per:.2} µs per {}",
+            cpu.as_secs_f64(),
+            singular(self.unit)
+        );
+        if let (Some(on), Some(waiting)) = (self.share(Some(cpu)), self.share(usage.waited)) {
+            let (on, waiting) = (on * 100.0, waiting * 100.0);
+            line += &format!("; on a CPU {on:.0}% and waiting for one {waiting:.0}% of the window");
+        }
+        line.push(')');
+        Some(line)
     }
 
     fn errors_line(&self) -> String {
@@ -205,6 +285,14 @@ pub(crate) fn thousands(n: u64) -> String {
     out
 }
 
+/// "deliveries" → "delivery", "messages" → "message".
+fn singular(unit: &str) -> String {
+    match unit.strip_suffix("ies") {
+        Some(stem) => format!("{stem}y"),
+        None => unit.trim_end_matches('s').to_owned(),
+    }
+}
+
 /// A duration with a unit that keeps three significant digits.
 pub(crate) fn human(d: Duration) -> String {
     let ns = d.as_nanos() as f64;
@@ -230,6 +318,8 @@ mod tests {
         assert_eq!(thousands(100), "100");
         assert_eq!(human(Duration::from_micros(1500)), "1.50 ms");
         assert_eq!(human(Duration::from_nanos(900)), "900 ns");
+        assert_eq!(singular("deliveries"), "delivery");
+        assert_eq!(singular("messages"), "message");
     }
 
     #[test]
@@ -248,5 +338,44 @@ mod tests {
         assert!(table.contains("messages/s  5\n"), "{table}");
         assert!(table.contains("errors      2 (corrupt 2)\n"), "{table}");
         assert_eq!(r.json()["errors"], 2);
+    }
+
+    #[test]
+    fn fanout_rows_show_expected_shares_and_memory_per_session() {
+        let mut r = Report {
+            scenario: "fanout",
+            unit: "deliveries",
+            seconds: 2.0,
+            count: 1000,
+            expected: Some(1000),
+            phases: vec![("setup", Duration::from_millis(1500))],
+            client: Usage {
+                cpu: Some(Duration::from_millis(500)),
+                waited: Some(Duration::from_millis(1000)),
+            },
+            server_rss: Some(Rss {
+                before_kib: 1000,
+                after_kib: 1010,
+                connections: 5,
+                what: "subscribed session",
+            }),
+            ..Report::default()
+        };
+        r.latency.record(Duration::from_millis(3));
+        let table = r.table();
+        for row in [
+            "deliveries    1,000 (of 1,000 expected)\n",
+            "setup         1.50 s\n",
+            "500.00 µs per delivery; on a CPU 25% and waiting for one 50% of the window)",
+            "1000 KiB -> 1010 KiB (2048 bytes per subscribed session)",
+        ] {
+            assert!(table.contains(row), "{row:?} in\n{table}");
+        }
+        let json = r.json();
+        assert_eq!(json["expected"], 1000);
+        assert_eq!(json["phases_s"]["setup"], 1.5);
+        assert_eq!(json["client_wait_share"], 0.5);
+        assert_eq!(json["server_rss_bytes_per_conn"], 2048);
+        assert!(json["server_cpu_share"].is_null());
     }
 }

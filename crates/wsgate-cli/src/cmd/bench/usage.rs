@@ -1,4 +1,5 @@
-//! CPU time and resident memory of a process, from Linux's /proc (elsewhere: unknown).
+//! CPU time, time spent waiting for a CPU, and resident memory of a process, from
+//! Linux's /proc (elsewhere: unknown).
 
 use std::time::Duration;
 
@@ -31,6 +32,23 @@ impl Proc {
         Some(Duration::from_millis((utime + stime) * 1000 / CLOCK_TICKS))
     }
 
+    /// Time its live threads have spent runnable but waiting for a CPU (other processes
+    /// had it): the second field of `/proc/PID/task/TID/schedstat`, summed. Threads that
+    /// have exited are not counted.
+    pub(crate) fn run_delay(self) -> Option<Duration> {
+        let mut total = 0;
+        for task in std::fs::read_dir(format!("{}/task", self.dir()))
+            .ok()?
+            .flatten()
+        {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                continue; // The thread has just exited.
+            };
+            total += stat.split_whitespace().nth(1)?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(total))
+    }
+
     /// Resident set size in KiB (VmRSS).
     pub(crate) fn rss_kib(self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("{}/status", self.dir())).ok()?;
@@ -39,11 +57,12 @@ impl Proc {
     }
 }
 
-/// CPU time spent by `proc` between two samples.
+/// CPU time spent by `proc` between two samples, and time it waited for a CPU.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CpuMeter {
     proc: Proc,
     start: Option<Duration>,
+    waited: Option<Duration>,
 }
 
 impl CpuMeter {
@@ -52,6 +71,7 @@ impl CpuMeter {
         Self {
             proc,
             start: proc.cpu(),
+            waited: proc.run_delay(),
         }
     }
 
@@ -59,6 +79,28 @@ impl CpuMeter {
     pub(crate) fn elapsed(&self) -> Option<Duration> {
         Some(self.proc.cpu()?.saturating_sub(self.start?))
     }
+
+    /// Time spent waiting for a CPU since `start` (see [`Proc::run_delay`]).
+    pub(crate) fn waited(&self) -> Option<Duration> {
+        Some(self.proc.run_delay()?.saturating_sub(self.waited?))
+    }
+
+    /// [`elapsed`](Self::elapsed) and [`waited`](Self::waited), read now.
+    pub(crate) fn usage(&self) -> Usage {
+        Usage {
+            cpu: self.elapsed(),
+            waited: self.waited(),
+        }
+    }
+}
+
+/// What a [`CpuMeter`] measured: CPU time, and time runnable but waiting for a CPU.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Usage {
+    /// User plus system CPU time.
+    pub(crate) cpu: Option<Duration>,
+    /// Time its threads waited for a CPU that other processes had.
+    pub(crate) waited: Option<Duration>,
 }
 
 /// USER_HZ: 100 on every Linux architecture that tokio supports.
@@ -73,6 +115,7 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(Proc::Own.cpu().is_some());
             assert!(Proc::Own.rss_kib().is_some_and(|kib| kib > 0));
+            assert!(Proc::Own.run_delay().is_some());
         }
     }
 }
