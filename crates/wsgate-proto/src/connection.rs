@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::clock::{Clock, Now};
-
 use crate::config::Config;
 use crate::deflate::Deflate;
 use crate::error::{ProtocolError, SendError};

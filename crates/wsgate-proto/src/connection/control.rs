@@ -1,13 +1,14 @@
 //! Received control frames and failure: automatic pongs, the close handshake as seen
 //! from the receive side, and failing the connection on a protocol error.
 
+use bytes::Bytes;
+
 use super::{Connection, Event, State};
 use crate::clock::Now;
 use crate::close::{parse_close, truncate_reason};
 use crate::error::ProtocolError;
 use crate::message::Message;
 use crate::types::OpCode;
-use bytes::Bytes;
 
 impl Connection {
     /// Acts on a complete control frame; returns the event for the application.

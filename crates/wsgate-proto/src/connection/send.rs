@@ -1,10 +1,10 @@
 //! The send path: data messages (compressed when negotiated), streamed chunks, prepared
 //! messages, control frames and our close frame, all appended to the transmit queue.
 
-use crate::clock::Now;
 use bytes::Bytes;
 
 use super::{Connection, State};
+use crate::clock::Now;
 use crate::close::encode_close;
 use crate::error::SendError;
 use crate::frame::MAX_CONTROL_PAYLOAD;
