@@ -1,6 +1,7 @@
 //! Sans-IO WebSocket protocol: RFC 6455 framing and handshakes with RFC 7692
 //! permessage-deflate, for clients and servers. No sockets, no async runtime, no clock:
-//! bytes and [`std::time::Instant`]s come in as arguments, bytes and events go out.
+//! bytes and the time (a [`Clock`], read only when a timer needs it) come in as
+//! arguments, bytes and events go out.
 //!
 //! ```text
 //!   transport bytes ──► BytesMut (caller's)                     caller's IoSlices ──► transport
