@@ -71,12 +71,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    // The command runs as a task on the runtime's workers, not on this thread: a
-    // server's accept loop then spawns each connection's task onto the worker it runs
-    // on, which starts it without waking another thread. (On the main thread, every
-    // accepted connection switched threads: 12 % of a one-CPU server's samples in
-    // `finish_task_switch` at 11k handshakes/s.)
-    let command = runtime.spawn(async move {
+    runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Echo(args) => cmd::echo::run(args).await,
@@ -84,8 +79,7 @@ fn run() -> anyhow::Result<ExitCode> {
             Command::Listen(args) => cmd::listen::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
         }
-    });
-    runtime.block_on(command)?
+    })
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
