@@ -16,70 +16,29 @@ const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
+/// One `(path, Asset)` entry for `web/FILE`.
+macro_rules! asset {
+    ($path:literal, $file:literal, $content_type:expr) => {
+        (
+            $path,
+            Asset {
+                body: include_str!(concat!("../../../web/", $file)),
+                content_type: $content_type,
+            },
+        )
+    };
+}
+
 static ASSETS: &[(&str, Asset)] = &[
-    (
-        "/",
-        Asset {
-            body: include_str!("../../../web/index.html"),
-            content_type: HTML,
-        },
-    ),
-    (
-        "/echo",
-        Asset {
-            body: include_str!("../../../web/echo.html"),
-            content_type: HTML,
-        },
-    ),
-    (
-        "/echo.js",
-        Asset {
-            body: include_str!("../../../web/echo.js"),
-            content_type: JS,
-        },
-    ),
-    (
-        "/chat",
-        Asset {
-            body: include_str!("../../../web/chat.html"),
-            content_type: HTML,
-        },
-    ),
-    (
-        "/chat.js",
-        Asset {
-            body: include_str!("../../../web/chat.js"),
-            content_type: JS,
-        },
-    ),
-    (
-        "/push",
-        Asset {
-            body: include_str!("../../../web/push.html"),
-            content_type: HTML,
-        },
-    ),
-    (
-        "/push.js",
-        Asset {
-            body: include_str!("../../../web/push.js"),
-            content_type: JS,
-        },
-    ),
-    (
-        "/wsgate.js",
-        Asset {
-            body: include_str!("../../../web/wsgate.js"),
-            content_type: JS,
-        },
-    ),
-    (
-        "/style.css",
-        Asset {
-            body: include_str!("../../../web/style.css"),
-            content_type: CSS,
-        },
-    ),
+    asset!("/", "index.html", HTML),
+    asset!("/echo", "echo.html", HTML),
+    asset!("/echo.js", "echo.js", JS),
+    asset!("/chat", "chat.html", HTML),
+    asset!("/chat.js", "chat.js", JS),
+    asset!("/push", "push.html", HTML),
+    asset!("/push.js", "push.js", JS),
+    asset!("/wsgate.js", "wsgate.js", JS),
+    asset!("/style.css", "style.css", CSS),
 ];
 
 #[cfg(test)]
